@@ -1,0 +1,27 @@
+"""skadapt: learning from scratch, transfer learning and fine-tuning as scikit-learn estimators."""
+
+from .estimators import FineTunedClassifier, PretrainedFeaturizer, ScratchClassifier
+from .hookspecs import hookimpl
+from .registry import (
+    BackboneSpec,
+    DuplicateBackboneError,
+    UnknownBackboneError,
+    get_backbone,
+    list_backbones,
+    reset_registry,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackboneSpec",
+    "DuplicateBackboneError",
+    "FineTunedClassifier",
+    "PretrainedFeaturizer",
+    "ScratchClassifier",
+    "UnknownBackboneError",
+    "get_backbone",
+    "hookimpl",
+    "list_backbones",
+    "reset_registry",
+]

@@ -1,0 +1,199 @@
+"""Fine-tuning and learning from scratch: one skorch training loop, two starting points."""
+
+import math
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..registry import get_backbone
+from . import _validation as v
+
+
+class _BackboneClassifier(ClassifierMixin, BaseEstimator):
+    """Backbone + new head trained by a skorch ``NeuralNetClassifier`` built in ``fit``.
+
+    Composition rather than subclassing skorch: the constructor takes only
+    skadapt's own arguments (so ``clone``/``GridSearchCV`` see plain
+    parameters), and the skorch net, built in ``fit``, is ``net_``.
+    """
+
+    _pretrained = None  # set by the subclasses
+
+    # -- sklearn plumbing ---------------------------------------------------
+    def _input_kind(self):
+        try:
+            return get_backbone(self.backbone).input_kind
+        except (ValueError, KeyError):
+            return "text"  # the error is raised in fit, not while computing tags
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        kind = self._input_kind()
+        tags.input_tags.two_d_array = kind == "array"
+        tags.input_tags.string = kind == "text"
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
+
+    # -- fit ----------------------------------------------------------------
+    def _check_params(self):
+        v.check_positive(self.lr, "lr")
+        v.check_positive(self.max_epochs, "max_epochs", numbers.Integral)
+        v.check_positive(self.batch_size, "batch_size", numbers.Integral)
+        v.check_scalar(self.weight_decay, "weight_decay", numbers.Real, min_val=0)
+        v.check_fraction(self.warmup, "warmup")
+        v.check_fraction(self.head_dropout, "head_dropout")
+        if self.head_dropout >= 1:
+            raise ValueError(f"head_dropout must be < 1, got {self.head_dropout!r}.")
+        v.check_scalar(self.lr_decay, "lr_decay", numbers.Real, min_val=0, max_val=1, include_boundaries="right")
+        v.check_scalar(self.validation_fraction, "validation_fraction", numbers.Real, min_val=0, max_val=1, include_boundaries="neither")
+        v.check_positive(self.n_iter_no_change, "n_iter_no_change", numbers.Integral)
+        if not (self.frozen_groups == "all" or (isinstance(self.frozen_groups, numbers.Integral) and self.frozen_groups >= 0)):
+            raise ValueError(
+                f"frozen_groups must be a non-negative integer or 'all', got {self.frozen_groups!r}."
+            )
+        if self.backbone_kwargs is not None and not isinstance(self.backbone_kwargs, dict):
+            raise ValueError(f"backbone_kwargs must be a dict or None, got {type(self.backbone_kwargs).__name__}.")
+        spec = get_backbone(self.backbone)
+        if self._pretrained and not spec.has_pretrained:
+            raise ValueError(
+                f"backbone {self.backbone!r} has no pretrained weights, so it cannot be fine-tuned; "
+                f"use ScratchClassifier(backbone={self.backbone!r}) or a pretrained backbone such as 'minilm'."
+            )
+        return spec
+
+    def _check_X(self, X, input_kind, *, reset):
+        if input_kind == "array":
+            return v.check_arrays(self, X, self.backbone, reset=reset)
+        return v.check_texts(X, self.backbone)
+
+    def fit(self, X, y):
+        """Build the backbone and head and train them on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : list of str, or array of shape (n_samples, n_features)
+            Texts for text backbones, a numeric matrix for ``mlp``.
+        y : array-like of shape (n_samples,)
+            Labels of any hashable type.
+
+        Returns
+        -------
+        self
+        """
+        spec = self._check_params()
+        X = self._check_X(X, spec.input_kind, reset=True)
+        self.classes_, y_encoded = v.check_targets(y, len(X))
+        device = v.resolve_device(self.device)
+        seed = v.seed_from(self.random_state)
+        with v.seeded(seed, device):
+            backbone = spec.create(**(self.backbone_kwargs or {}))
+            backbone.fit(X)
+            net = self._make_net(backbone, len(self.classes_), len(X), device, seed)
+            net.initialize()  # builds the module, so the recipe can tokenise
+            self._set_layerwise_lr(net)
+            items = backbone.prepare(X)
+            self._init_head(net.module_, backbone, items, y_encoded, device)
+            net.partial_fit(items, y_encoded)
+        # Adam's moment estimates and the last gradients would triple the size
+        # of a pickled model and are useless for prediction.
+        net.optimizer_.state.clear()
+        net.optimizer_.zero_grad(set_to_none=True)
+        # The torch scheduler references the optimizer, hence every weight, and
+        # would be pickled a second time outside skorch's torch.save; skorch
+        # recreates it at the start of any further training.
+        dict(net.callbacks_)["lr_schedule"].lr_scheduler_ = None
+        self.backbone_ = backbone
+        self.net_ = net
+        self.history_ = net.history
+        return self
+
+    def _init_head(self, module, backbone, items, y, device):
+        """Hook for FineTunedClassifier's linear-probe initialisation."""
+
+    def _set_layerwise_lr(self, net):
+        """Layer-wise learning rates, once the module (and so its groups) exists.
+
+        The group just below the head learns at ``lr * lr_decay``, the one
+        below at ``lr * lr_decay**2``, and so on (ULMFiT / ELECTRA style);
+        skorch rebuilds the optimizer with these parameter groups.
+        """
+        if self.lr_decay == 1.0:
+            return
+        param_groups = [
+            (f"backbone.{prefix}*", {"lr": self.lr * self.lr_decay**depth})
+            for depth, (_, prefixes) in enumerate(reversed(net.module_.layer_groups), start=1)
+            for prefix in prefixes
+        ]
+        # set_params would treat this as a "virtual" optimizer param and not
+        # regroup; skorch reads optimizer__* attributes when it builds the optimizer.
+        setattr(net, "optimizer__param_groups", param_groups)
+        net.initialize_optimizer()
+
+    def _make_net(self, backbone, n_classes, n_samples, device, seed):
+        import torch
+        from skorch import NeuralNetClassifier
+        from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+        from skorch.dataset import ValidSplit
+
+        from ._network import BackboneWithHead, Collate, WarmupLinearDecay
+
+        n_train = n_samples - (math.ceil(n_samples * self.validation_fraction) if self.early_stopping else 0)
+        total_steps = self.max_epochs * math.ceil(n_train / self.batch_size)
+        callbacks = [
+            ("lr_schedule", LRScheduler(
+                policy=torch.optim.lr_scheduler.LambdaLR,
+                lr_lambda=WarmupLinearDecay(total_steps, round(self.warmup * total_steps)),
+                step_every="batch",
+            )),
+        ]
+        train_split = None
+        if self.early_stopping:
+            train_split = ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
+            callbacks.append(("early_stopping", EarlyStopping(patience=self.n_iter_no_change, load_best=True)))
+        if self.verbose:
+            callbacks.append(("progress_bar", ProgressBar()))
+        for i, callback in enumerate(self.callbacks or []):
+            callbacks.append(callback if isinstance(callback, tuple) else (f"user_{i}", callback))
+
+        collate = Collate(backbone)
+        return NeuralNetClassifier(
+            module=BackboneWithHead,
+            module__recipe=backbone,
+            module__n_classes=n_classes,
+            module__pretrained=self._pretrained,
+            module__dropout=self.head_dropout,
+            module__frozen_groups=self.frozen_groups,
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=torch.optim.AdamW,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            iterator_train__shuffle=True,
+            iterator_train__collate_fn=collate,
+            iterator_valid__collate_fn=collate,
+            device=device,
+            verbose=int(bool(self.verbose)),
+            # Unpickling a fitted estimator restores whole modules (pickle runs
+            # code anyway); skorch's weights-only default would refuse them.
+            torch_load_kwargs={"weights_only": False},
+        )
+
+    # -- predict ------------------------------------------------------------
+    def predict_proba(self, X):
+        """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_`` order."""
+        check_is_fitted(self)
+        X = self._check_X(X, self.backbone_.input_kind, reset=False)
+        proba = self.net_.predict_proba(self.backbone_.prepare(X)).astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Predicted labels, taken from ``classes_``."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -1,0 +1,107 @@
+"""Torch pieces shared by the estimators: backbone + head, batching, schedules."""
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+
+class BackboneWithHead(nn.Module):
+    """A backbone's features under a new classification head (dropout + linear).
+
+    skorch builds it in ``initialize_module`` from the backbone recipe, so the
+    net stores a class and the recipe, never a second copy of the weights.
+    The bottom ``frozen_groups`` layer groups (``"all"``: the whole backbone)
+    get ``requires_grad=False``. With the whole backbone frozen it stays in
+    eval mode and runs without gradients, so that training the head alone
+    costs a forward pass only and the backbone's dropout does not perturb its
+    features.
+    """
+
+    def __init__(self, recipe, n_classes, pretrained, dropout=0.0, frozen_groups=0):
+        super().__init__()
+        self.backbone = recipe.build(pretrained=pretrained)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(recipe.out_features, n_classes))
+        self.layer_groups = recipe.layer_groups(self.backbone)
+        n_groups = len(self.layer_groups)
+        k = n_groups if frozen_groups == "all" else min(int(frozen_groups), n_groups)
+        self.frozen = k == n_groups
+        frozen_prefixes = tuple(p for _, prefixes in self.layer_groups[:k] for p in prefixes)
+        for name, param in self.backbone.named_parameters():
+            if self.frozen or name.startswith(frozen_prefixes):
+                param.requires_grad_(False)
+
+    def train(self, mode=True):
+        super().train(mode)
+        if self.frozen:
+            self.backbone.eval()
+        return self
+
+    def forward(self, **batch):
+        if self.frozen:
+            with torch.no_grad():
+                features = self.backbone(**batch)
+        else:
+            features = self.backbone(**batch)
+        return self.head(features)
+
+
+class Collate:
+    """``DataLoader`` collate function: the backbone pads each batch itself.
+
+    A class rather than a closure so that a fitted estimator pickles.
+    """
+
+    def __init__(self, backbone):
+        self.backbone = backbone
+
+    def __call__(self, rows):
+        items, targets = zip(*rows)
+        batch = self.backbone.collate(list(items))
+        if isinstance(targets[0], torch.Tensor):  # skorch's placeholder when y is None
+            return batch, torch.stack(targets)
+        return batch, torch.as_tensor(np.asarray(targets))
+
+
+class WarmupLinearDecay:
+    """LR multiplier: linear warm-up over ``warmup_steps``, then linear decay to 0.
+
+    The schedule of BERT and of ``transformers.get_linear_schedule_with_warmup``;
+    written here as a picklable callable for ``torch.optim.lr_scheduler.LambdaLR``.
+    """
+
+    def __init__(self, total_steps, warmup_steps):
+        self.total_steps = max(1, int(total_steps))
+        self.warmup_steps = int(warmup_steps)
+
+    def __call__(self, step):
+        if step < self.warmup_steps:
+            return (step + 1) / (self.warmup_steps + 1)
+        remaining = self.total_steps - step
+        return max(0.0, remaining / max(1, self.total_steps - self.warmup_steps))
+
+
+def length_order(items):
+    """Indices that sort rows by length, so batches carry little padding."""
+    if isinstance(items, np.ndarray) and items.dtype != object:
+        return np.arange(len(items))
+    lengths = np.fromiter((len(item) for item in items), dtype=np.int64, count=len(items))
+    return np.argsort(-lengths, kind="stable")
+
+
+@torch.inference_mode()
+def encode(backbone, module, items, *, batch_size, device, progress=False, desc="encoding"):
+    """Run ``module`` over ``items`` in batches; return a float32 ``(n, d)`` array.
+
+    Rows are batched longest first (as ``SentenceTransformer.encode`` does) and
+    written into one preallocated array, so memory stays near the output size.
+    """
+    order = length_order(items)
+    out = np.empty((len(items), backbone.out_features), dtype=np.float32)
+    starts = range(0, len(items), batch_size)
+    for start in tqdm(starts, desc=desc, disable=not progress, leave=False, unit="batch"):
+        index = order[start : start + batch_size]
+        batch = backbone.collate([items[i] for i in index])
+        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+        out[index] = module(**batch).float().cpu().numpy()
+    return out

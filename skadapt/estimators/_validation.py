@@ -1,0 +1,172 @@
+"""Input and parameter checks: one clear ``ValueError`` per problem, before torch sees anything."""
+
+import contextlib
+import numbers
+
+import numpy as np
+from sklearn.utils import check_scalar
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_consistent_length, column_or_1d, validate_data
+
+
+def check_texts(X, backbone):
+    """Return ``X`` as a list of ``str``; reject anything that is not a list of texts."""
+    if isinstance(X, (str, bytes)):
+        raise ValueError(
+            "X must be a list of texts, got a single string; wrap one text in a list: [text]."
+        )
+    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:  # a one-column DataFrame is fine
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"X must be a list of texts or a one-column DataFrame, got a DataFrame with "
+                f"{X.shape[1]} columns; select the text column, e.g. X['text']."
+            )
+        X = X.iloc[:, 0]
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 2 and shape[1] == 1 and getattr(X, "dtype", None) is not None and X.dtype.kind in "OUS":
+        X = np.asarray(X).ravel()
+        shape = X.shape
+    dtype = getattr(X, "dtype", None)
+    if shape is not None and (len(shape) != 1 or (dtype is not None and dtype.kind in "biufc")):
+        raise ValueError(
+            f"backbone {backbone!r} expects text (a list of strings), got a numeric array of "
+            f"shape {tuple(shape)}; use backbone='mlp' for numeric features."
+        )
+    try:
+        texts = list(X)
+    except TypeError:
+        raise ValueError(f"X must be a list of texts, got {type(X).__name__}.") from None
+    if not texts:
+        raise ValueError("X is empty; at least one text is needed.")
+    for i, text in enumerate(texts):
+        if isinstance(text, str):
+            continue
+        if text is None or (isinstance(text, float) and text != text) or _is_pandas_na(text):
+            raise ValueError(
+                f"X[{i}] is missing ({text!r}); drop or fill the rows with missing text first."
+            )
+        if not any(isinstance(t, str) for t in texts):
+            raise ValueError(
+                f"backbone {backbone!r} expects text (a list of strings), got "
+                f"{type(text).__name__} items; use backbone='mlp' for numeric features."
+            )
+        raise ValueError(
+            f"X[{i}] is a {type(text).__name__} ({str(text)[:40]!r}), but backbone {backbone!r} "
+            "expects every item of X to be a string."
+        )
+    return [str(t) for t in texts]  # plain str, also for numpy.str_
+
+
+def _is_pandas_na(value):
+    try:
+        import pandas as pd
+    except ImportError:
+        return False
+    return value is pd.NA or value is pd.NaT
+
+
+def looks_like_text(X):
+    """Whether ``X`` holds strings, for a friendly error from numeric backbones."""
+    if isinstance(X, (str, bytes)):
+        return True
+    if hasattr(X, "dtypes") and hasattr(X, "iloc"):  # DataFrame
+        return any(dt.kind in "OUS" and X[c].map(lambda v: isinstance(v, str)).any() for c, dt in X.dtypes.items())
+    if isinstance(X, np.ndarray):
+        return X.dtype.kind in "US" or (X.dtype == object and any(isinstance(v, str) for v in X.ravel()[:1000]))
+    if isinstance(X, (list, tuple)) and X:
+        return isinstance(X[0], str)
+    return False
+
+
+def check_arrays(estimator, X, backbone, *, reset):
+    """Validate a numeric matrix with sklearn, after a clearer error for text."""
+    if looks_like_text(X):
+        raise ValueError(
+            f"backbone {backbone!r} expects a numeric 2-D array, got text; use a text backbone "
+            "such as 'textcnn' or 'minilm'."
+        )
+    return validate_data(estimator, X, reset=reset, dtype=[np.float32, np.float64])
+
+
+def check_targets(y, n_samples):
+    """Return ``(classes, encoded y)`` after checking ``y`` is a usable label vector."""
+    if y is None:
+        raise ValueError(
+            "This classifier requires y to be passed, but the target y is None."
+        )
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(np.empty(n_samples), y)
+    missing = _missing_mask(y)
+    if missing.any():
+        raise ValueError(
+            f"Input y contains NaN or None (at row {int(np.flatnonzero(missing)[0])}); "
+            "drop the rows with missing labels first."
+        )
+    check_classification_targets(y)
+    try:
+        classes, encoded = np.unique(y, return_inverse=True)
+    except TypeError:
+        raise ValueError(
+            "y mixes label types that cannot be sorted (e.g. strings and numbers); use one type."
+        ) from None
+    if len(classes) < 2:
+        raise ValueError(
+            f"y contains only one class ({classes[0]!r}); a classifier needs at least two classes."
+        )
+    return classes, encoded.astype(np.int64).ravel()
+
+
+def _missing_mask(y):
+    if y.dtype.kind == "f":
+        return np.isnan(y)
+    if y.dtype == object:
+        return np.array([v is None or (isinstance(v, float) and v != v) or _is_pandas_na(v) for v in y])
+    return np.zeros(len(y), dtype=bool)
+
+
+def check_positive(value, name, kind=numbers.Real):
+    check_scalar(value, name, kind, min_val=0, include_boundaries="neither")
+
+
+def check_fraction(value, name, *, include_zero=True):
+    check_scalar(value, name, numbers.Real, min_val=0, max_val=1, include_boundaries="left" if include_zero else "neither")
+
+
+def resolve_device(device):
+    """``"auto"`` -> ``"cuda"`` when a GPU is present, else ``"cpu"``."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not isinstance(device, str) or device.split(":")[0] not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}.")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but no CUDA GPU is available; use device='cpu' or 'auto'."
+        )
+    return device
+
+
+def seed_from(random_state):
+    """An int seed from ``random_state`` (``None`` stays ``None``: unseeded)."""
+    if random_state is None:
+        return None
+    from sklearn.utils import check_random_state
+
+    if isinstance(random_state, numbers.Integral):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+@contextlib.contextmanager
+def seeded(seed, device):
+    """Seed torch inside the block without changing the caller's global RNG state."""
+    if seed is None:
+        yield
+        return
+    import torch
+
+    devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield

@@ -1,0 +1,222 @@
+"""The public classifiers: :class:`FineTunedClassifier` and :class:`ScratchClassifier`."""
+
+import numpy as np
+
+from ._classifier import _BackboneClassifier
+
+_SHARED_PARAMS = """
+    lr : float
+        Learning rate of AdamW (the peak, after warm-up).
+    max_epochs : int
+        Passes over the training data.
+    batch_size : int
+        Rows per optimisation step (and per prediction batch).
+    weight_decay : float
+        AdamW's decoupled weight decay.
+    warmup : float, default=0.1
+        Fraction of the steps over which the learning rate rises linearly
+        from 0; it then decays linearly to 0 at the last step.
+    frozen_groups : int or "all", default=0
+        How many layer groups of the backbone, counted from the input, stay
+        frozen. ``"all"`` trains the head only. See
+        ``Backbone.layer_groups`` for each backbone's groups.
+    lr_decay : float in (0, 1], default=1.0
+        Layer-wise learning-rate decay: the group below the head learns at
+        ``lr * lr_decay``, the next one down at ``lr * lr_decay**2``, ...
+    head_dropout : float in [0, 1)
+        Dropout before the new linear head.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (stratified), stop when
+        the validation loss has not improved for ``n_iter_no_change`` epochs
+        and keep the best epoch's weights.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=2
+    backbone_kwargs : dict, default=None
+        Options of the backbone (see ``skadapt.get_backbone(name).create``),
+        e.g. ``{"max_length": 128}``.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Added to the training loop, e.g. ``skorch.callbacks.Checkpoint``.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        ``"auto"`` uses a CUDA GPU when one is present.
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation
+        split; the same value on CPU gives the same predictions. The global
+        torch random state is left as it was.
+    verbose : int, default=0
+        ``1`` shows a progress bar and skorch's table of epochs.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels, sorted; ``predict_proba`` columns follow this order.
+    net_ : skorch.NeuralNetClassifier
+        The trained net; ``net_.module_`` is the backbone plus head.
+    history_ : skorch.History
+        Loss (and validation loss) per epoch.
+    backbone_ : skadapt.backbones.Backbone
+        The backbone recipe with its fitted preprocessing (tokeniser, vocabulary).
+    n_features_in_ : int
+        Only for numeric-matrix backbones such as ``mlp``.
+"""
+
+
+class FineTunedClassifier(_BackboneClassifier):
+    __doc__ = """Fine-tuning: a pretrained backbone plus a new head, trained further.
+
+    Training follows the LP-FT recipe: the head is first fitted as a logistic
+    regression on the frozen backbone's features (exactly what
+    ``PretrainedFeaturizer`` + ``LogisticRegression`` would learn), then the
+    backbone and head are trained together. Starting from a good head keeps
+    the pretrained features from being damaged early on, so that with few
+    rows fine-tuning does not fall below the frozen features.
+
+    Parameters
+    ----------
+    backbone : str, default="minilm"
+        A registered backbone with pretrained weights (``skadapt.list_backbones()``).
+    head_init : {"linear_probe", "random"}, default="linear_probe"
+        ``"linear_probe"`` starts the head from a logistic regression (C=1)
+        on the frozen features; ``"random"`` starts it at random.
+""" + _SHARED_PARAMS + """
+    Examples
+    --------
+    >>> from skadapt import FineTunedClassifier
+    >>> from skadapt.datasets import load_sst2
+    >>> X, y = load_sst2(return_X_y=True)
+    >>> clf = FineTunedClassifier(max_epochs=1, random_state=0)
+    >>> clf.fit(X[:64], y[:64]).predict(["a gripping, beautiful film"])  # doctest: +SKIP
+    array(['positive'], dtype=object)
+    """
+
+    _pretrained = True
+
+    def __init__(
+        self,
+        backbone="minilm",
+        *,
+        head_init="linear_probe",
+        lr=5e-5,
+        max_epochs=3,
+        batch_size=32,
+        weight_decay=0.01,
+        warmup=0.1,
+        frozen_groups=0,
+        lr_decay=1.0,
+        head_dropout=0.1,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=2,
+        backbone_kwargs=None,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.backbone = backbone
+        self.head_init = head_init
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.warmup = warmup
+        self.frozen_groups = frozen_groups
+        self.lr_decay = lr_decay
+        self.head_dropout = head_dropout
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.backbone_kwargs = backbone_kwargs
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_params(self):
+        if self.head_init not in ("linear_probe", "random"):
+            raise ValueError(f"head_init must be 'linear_probe' or 'random', got {self.head_init!r}.")
+        return super()._check_params()
+
+    def _init_head(self, module, backbone, items, y, device):
+        if self.head_init != "linear_probe":
+            return
+        import torch
+        from sklearn.linear_model import LogisticRegression
+
+        from ._network import encode
+
+        module.backbone.eval()
+        features = encode(backbone, module.backbone, items, batch_size=self.batch_size, device=device,
+                          progress=bool(self.verbose), desc="linear probe")
+        probe = LogisticRegression(C=1.0, max_iter=1000).fit(features, y)
+        coef, intercept = probe.coef_, probe.intercept_
+        if coef.shape[0] == 1:  # binary: softmax over (-z/2, z/2) equals sigmoid(z)
+            coef = np.vstack([-coef / 2, coef / 2])
+            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+        linear = module.head[-1]
+        with torch.no_grad():
+            linear.weight.copy_(torch.as_tensor(coef, dtype=linear.weight.dtype))
+            linear.bias.copy_(torch.as_tensor(intercept, dtype=linear.bias.dtype))
+
+
+class ScratchClassifier(_BackboneClassifier):
+    __doc__ = """Learning from scratch: a backbone with random initial weights, trained on your data alone.
+
+    The same contract as :class:`FineTunedClassifier`; ``backbone="minilm"``
+    trains the MiniLM architecture from random weights, ``"textcnn"`` (the
+    default) is Kim's (2014) CNN, ``"mlp"`` works on numeric matrices.
+
+    Parameters
+    ----------
+    backbone : str, default="textcnn"
+        Any registered backbone (``skadapt.list_backbones()``).
+""" + _SHARED_PARAMS + """
+    Examples
+    --------
+    >>> from skadapt import ScratchClassifier
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = ScratchClassifier(backbone="mlp", lr=1e-2, max_epochs=30, random_state=0).fit(X, y)
+    >>> bool(clf.score(X, y) > 0.9)
+    True
+    """
+
+    _pretrained = False
+
+    def __init__(
+        self,
+        backbone="textcnn",
+        *,
+        lr=1e-3,
+        max_epochs=10,
+        batch_size=50,
+        weight_decay=0.0,
+        warmup=0.0,
+        frozen_groups=0,
+        lr_decay=1.0,
+        head_dropout=0.5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=2,
+        backbone_kwargs=None,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.backbone = backbone
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.warmup = warmup
+        self.frozen_groups = frozen_groups
+        self.lr_decay = lr_decay
+        self.head_dropout = head_dropout
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.backbone_kwargs = backbone_kwargs
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose

@@ -1,0 +1,144 @@
+"""Transfer learning: a frozen pretrained backbone as a feature extractor."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..registry import get_backbone
+from . import _validation as v
+
+
+class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
+    """Frozen pretrained backbone -> features, for any sklearn model on top.
+
+    ``fit`` loads the backbone's pretrained weights and learns nothing from
+    the data (the transformer is stateless); ``transform`` returns the
+    features as a float32 array, computed in batches without gradients.
+
+    Parameters
+    ----------
+    backbone : str, default="minilm"
+        A registered backbone with pretrained weights (``skadapt.list_backbones()``);
+        ``"sbert:/path/to/model"`` loads any sentence-transformers model.
+    batch_size : int, default=32
+        Rows encoded at once.
+    normalize : bool or None, default=None
+        L2-normalise the features (``True``), don't (``False``), or keep the
+        model's own choice (``None``; all-MiniLM-L6-v2 normalises).
+    pooling : {"mean", "cls", "max"} or None, default=None
+        How token features become one vector; ``None`` keeps the model's.
+    max_length : int or None, default=None
+        Tokens kept per text (longer ones are truncated); ``None`` keeps the model's.
+    backbone_kwargs : dict, default=None
+        Further backbone options.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+    verbose : int, default=0
+        ``1`` shows a progress bar over the batches.
+
+    Attributes
+    ----------
+    backbone_ : skadapt.backbones.Backbone
+        The loaded backbone recipe (tokeniser).
+    module_ : torch.nn.Module
+        The frozen backbone module, in eval mode.
+    n_features_out_ : int
+        Width of the features.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skadapt import PretrainedFeaturizer
+    >>> featurizer = PretrainedFeaturizer().fit(["a first text"])
+    >>> featurizer.transform(["hello world", "good film"]).shape
+    (2, 384)
+    >>> clf = make_pipeline(PretrainedFeaturizer(), LogisticRegression())
+    """
+
+    def __init__(
+        self,
+        backbone="minilm",
+        *,
+        batch_size=32,
+        normalize=None,
+        pooling=None,
+        max_length=None,
+        backbone_kwargs=None,
+        device="auto",
+        verbose=0,
+    ):
+        self.backbone = backbone
+        self.batch_size = batch_size
+        self.normalize = normalize
+        self.pooling = pooling
+        self.max_length = max_length
+        self.backbone_kwargs = backbone_kwargs
+        self.device = device
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:
+            kind = get_backbone(self.backbone).input_kind
+        except (ValueError, KeyError):
+            kind = "text"
+        tags.input_tags.two_d_array = kind == "array"
+        tags.input_tags.string = kind == "text"
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.requires_fit = True
+        return tags
+
+    def _backbone_options(self):
+        if self.backbone_kwargs is not None and not isinstance(self.backbone_kwargs, dict):
+            raise ValueError(f"backbone_kwargs must be a dict or None, got {type(self.backbone_kwargs).__name__}.")
+        options = dict(self.backbone_kwargs or {})
+        for name in ("normalize", "pooling", "max_length"):
+            if getattr(self, name) is not None:
+                options[name] = getattr(self, name)
+        return options
+
+    def _check_X(self, X, input_kind, *, reset):
+        if input_kind == "array":
+            return v.check_arrays(self, X, self.backbone, reset=reset)
+        return v.check_texts(X, self.backbone)
+
+    def fit(self, X, y=None):
+        """Load the pretrained backbone; ``X`` is only validated.
+
+        Returns
+        -------
+        self
+        """
+        v.check_positive(self.batch_size, "batch_size", int)
+        spec = get_backbone(self.backbone)
+        if not spec.has_pretrained:
+            raise ValueError(
+                f"backbone {self.backbone!r} has no pretrained weights, so its features would be "
+                "random; use a pretrained backbone such as 'minilm' (see skadapt.list_backbones())."
+            )
+        self._check_X(X, spec.input_kind, reset=True)
+        device = v.resolve_device(self.device)
+        backbone = spec.create(**self._backbone_options())
+        module = backbone.build(pretrained=True)
+        module.eval().requires_grad_(False).to(device)
+        self.backbone_ = backbone
+        self.module_ = module
+        self.n_features_out_ = backbone.out_features
+        return self
+
+    def transform(self, X):
+        """Features of ``X``: a float32 array of shape ``(n_samples, n_features_out_)``."""
+        from ._network import encode
+
+        check_is_fitted(self)
+        X = self._check_X(X, self.backbone_.input_kind, reset=False)
+        device = next(self.module_.parameters()).device
+        items = self.backbone_.prepare(X)
+        return encode(self.backbone_, self.module_, items, batch_size=self.batch_size,
+                      device=device, progress=bool(self.verbose))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``<backbone>_0`` ... ``<backbone>_<d-1>``."""
+        check_is_fitted(self)
+        prefix = self.backbone.split(":")[0].replace("-", "_")
+        return np.asarray([f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object)

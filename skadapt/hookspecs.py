@@ -1,0 +1,36 @@
+"""Hook specifications: the contract between skadapt and backbone plugins.
+
+A plugin is a module (or object) with a ``register_backbones`` function
+decorated with :data:`hookimpl`, found through the ``skadapt`` entry-point
+group. The built-in backbones are plugins of exactly the same kind (see
+``skadapt.plugins.DEFAULT_PLUGINS``).
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("skadapt")
+hookimpl = pluggy.HookimplMarker("skadapt")
+
+
+@hookspec
+def register_backbones(register):
+    """Register backbone recipes.
+
+    Call ``register`` once per backbone::
+
+        @hookimpl
+        def register_backbones(register):
+            register(
+                "bow",
+                BagOfWordsBackbone,          # a skadapt.backbones.Backbone subclass
+                description="Bag-of-embeddings text encoder.",
+                aliases=("bag-of-words",),
+            )
+
+    ``register(name, factory, *, description=None, aliases=())``: ``factory``
+    is called with the user's backbone options as keyword arguments and must
+    return a :class:`skadapt.backbones.Backbone`; the class attributes
+    ``input_kind`` and ``has_pretrained`` of a ``Backbone`` subclass are read
+    without calling it. Registering a name that another plugin already
+    registered raises :class:`skadapt.registry.DuplicateBackboneError`.
+    """
