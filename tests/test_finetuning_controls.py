@@ -1,0 +1,92 @@
+"""Freezing, layer-wise learning rates, the LP-FT head, early stopping, schedules, callbacks."""
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from skadapt import FineTunedClassifier, PretrainedFeaturizer
+from skadapt.estimators._network import WarmupLinearDecay
+
+
+@pytest.fixture
+def make(tiny_sbert):
+    def make(**kw):
+        params = dict(max_epochs=1, batch_size=8, lr=1e-3, device="cpu", random_state=0)
+        params.update(kw)
+        return FineTunedClassifier(tiny_sbert, **params)
+
+    return make
+
+
+def _weights(est):
+    return {n: p.detach().clone() for n, p in est.net_.module_.named_parameters()}
+
+
+def _pretrained(tiny_sbert):
+    module = PretrainedFeaturizer(tiny_sbert, device="cpu").fit(["x"]).module_
+    return {f"backbone.{n}": p for n, p in module.named_parameters()}
+
+
+def _changed(before, after, prefix):
+    return [n for n in after if n.startswith(prefix) and not torch.equal(before[n], after[n])]
+
+
+def test_frozen_all_trains_the_head_only(make, texts, tiny_sbert):
+    est = make(frozen_groups="all").fit(*texts)
+    start, end = _pretrained(tiny_sbert), _weights(est)
+    assert not _changed(start, end, "backbone.")
+    assert est.net_.module_.head[-1].weight.requires_grad
+
+
+def test_frozen_bottom_groups_stay_unchanged(make, texts, tiny_sbert):
+    est = make(frozen_groups=2, head_init="random").fit(*texts)  # embeddings and layer 0
+    start, end = _pretrained(tiny_sbert), _weights(est)
+    assert not _changed(start, end, "backbone.st.0.model.embeddings.")
+    assert not _changed(start, end, "backbone.st.0.model.encoder.layer.0.")
+    assert _changed(start, end, "backbone.st.0.model.encoder.layer.1.")
+
+
+def test_layerwise_lr_decay(make, texts):
+    est = make(lr_decay=0.5).fit(*texts)
+    lrs = sorted({round(g["initial_lr"], 12) for g in est.net_.optimizer_.param_groups})
+    # groups: embeddings, layer0, layer1, top -> depths 4..1, head at lr
+    assert lrs == sorted(round(1e-3 * 0.5**d, 12) for d in range(5))
+
+
+def test_linear_probe_head_matches_logistic_regression(make, texts, tiny_sbert):
+    X, y = texts
+    est = make(lr=1e-12, weight_decay=0.0).fit(X, y)
+    pipe = make_pipeline(PretrainedFeaturizer(tiny_sbert, device="cpu"), LogisticRegression(max_iter=1000)).fit(X, y)
+    np.testing.assert_allclose(est.predict_proba(X), pipe.predict_proba(X), atol=1e-4)
+
+
+def test_early_stopping_stops_and_records_validation_loss(make, texts):
+    X, y = texts
+    est = make(lr=1e-12, max_epochs=20, early_stopping=True, n_iter_no_change=1, validation_fraction=0.25).fit(X, y)
+    assert len(est.history_) < 20
+    assert "valid_loss" in est.history_[-1]
+
+
+def test_warmup_then_linear_decay():
+    schedule = WarmupLinearDecay(total_steps=10, warmup_steps=2)
+    values = [schedule(step) for step in range(11)]
+    assert values[0] < values[1] < values[2] == 1.0
+    assert values[2] > values[6] > values[9] > values[10] == 0.0
+
+
+def test_user_callbacks_run_and_verbose_prints_epochs(make, texts, capsys):
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.epochs = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs += 1
+
+    counter = CountEpochs()
+    make(max_epochs=2, callbacks=[counter], verbose=1).fit(*texts)
+    assert counter.epochs == 2
+    assert "train_loss" in capsys.readouterr().out

@@ -1,0 +1,46 @@
+"""scikit-learn's own estimator checks.
+
+Numeric-input configurations get every common check through
+``parametrize_with_checks``; a check that cannot hold is listed with its
+reason in ``skadapt.testing.EXPECTED_FAILED_CHECKS``. sklearn skips all common
+checks for text estimators, so those get its API-level checks one by one.
+"""
+
+import pytest
+from sklearn.utils import estimator_checks as ec
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skadapt import FineTunedClassifier, PretrainedFeaturizer, ScratchClassifier
+from skadapt.testing import expected_failed_checks
+
+
+@parametrize_with_checks(
+    [ScratchClassifier(backbone="mlp", device="cpu")],
+    expected_failed_checks=expected_failed_checks,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+API_CHECKS = [
+    ec.check_estimator_cloneable,
+    ec.check_parameters_default_constructible,
+    ec.check_no_attributes_set_in_init,
+    ec.check_get_params_invariance,
+    ec.check_set_params,
+    ec.check_do_not_raise_errors_in_init_or_set_params,
+    ec.check_estimator_repr,
+    ec.check_mixin_order,
+]
+TEXT_ESTIMATORS = [
+    ScratchClassifier(),
+    ScratchClassifier(backbone="minilm"),
+    FineTunedClassifier(),
+    PretrainedFeaturizer(),
+]
+
+
+@pytest.mark.parametrize("check", API_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("estimator", TEXT_ESTIMATORS, ids=repr)
+def test_text_estimators_api_checks(estimator, check):
+    check(type(estimator).__name__, estimator)
