@@ -27,10 +27,15 @@ def register_backbones(register):
                 aliases=("bag-of-words",),
             )
 
-    ``register(name, factory, *, description=None, aliases=())``: ``factory``
-    is called with the user's backbone options as keyword arguments and must
-    return a :class:`skadapt.backbones.Backbone`; the class attributes
-    ``input_kind`` and ``has_pretrained`` of a ``Backbone`` subclass are read
-    without calling it. Registering a name that another plugin already
+    ``register(name, factory, *, input_kind=None, pretrained=None,
+    description=None, aliases=(), takes_argument=False)``: ``factory`` (a
+    callable, or a ``"module:attribute"`` string imported on first use) is
+    called with the user's backbone options as keyword arguments and must
+    return a :class:`skadapt.backbones.Backbone`. ``input_kind`` and
+    ``pretrained`` default to the class attributes ``input_kind`` and
+    ``has_pretrained`` of a ``Backbone`` subclass; ``description`` to the first
+    line of its docstring. With ``takes_argument=True`` the backbone is named
+    ``"name:argument"`` and ``argument`` is the factory's first positional
+    argument (a path or hub id, say). Registering a name that another plugin already
     registered raises :class:`skadapt.registry.DuplicateBackboneError`.
     """

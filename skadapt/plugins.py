@@ -49,7 +49,18 @@ def make_plugin_manager():
     from importlib.metadata import entry_points
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if pm.has_plugin(ep.name) or pm.is_blocked(ep.name):
+        if pm.is_blocked(ep.name):
+            continue
+        if pm.has_plugin(ep.name):
+            # Two distributions using one entry-point name: pluggy keeps one
+            # plugin per name, so say which one was dropped instead of hiding it.
+            this = ep.dist.name if ep.dist is not None else "?"
+            warnings.warn(
+                f"skadapt plugin {ep.name!r} of distribution {this!r} was skipped: the name is "
+                f"already used by distribution {distributions.get(ep.name, 'skadapt')!r}.",
+                PluginWarning,
+                stacklevel=2,
+            )
             continue
         try:
             plugin = ep.load()

@@ -58,6 +58,8 @@ class BackboneSpec:
         The installed distribution that provided the plugin.
     aliases : tuple of str
         Other names that resolve to this backbone.
+    takes_argument : bool
+        Whether the name is written ``"name:argument"`` (e.g. ``"sbert:/path"``).
     argument : str or None
         The part after ``:`` in ``"name:argument"`` lookups.
     """
@@ -70,6 +72,7 @@ class BackboneSpec:
     plugin: str
     distribution: str = "skadapt"
     aliases: tuple = ()
+    takes_argument: bool = False
     argument: str | None = field(default=None, compare=False)
 
     def load_factory(self):
@@ -132,7 +135,8 @@ class _Registry:
 
 
 def _make_register(registry, plugin_name, distribution, pending):
-    def register(name, factory, *, input_kind=None, pretrained=None, description=None, aliases=()):
+    def register(name, factory, *, input_kind=None, pretrained=None, description=None, aliases=(),
+                 takes_argument=False):
         """Register one backbone; see ``skadapt.hookspecs.register_backbones``."""
         if not isinstance(name, str) or not name or ":" in name:
             raise ValueError(f"backbone name must be a non-empty string without ':', got {name!r}.")
@@ -157,6 +161,7 @@ def _make_register(registry, plugin_name, distribution, pending):
                 plugin=plugin_name,
                 distribution=distribution,
                 aliases=tuple(aliases),
+                takes_argument=bool(takes_argument),
             )
         )
 
@@ -166,8 +171,9 @@ def _make_register(registry, plugin_name, distribution, pending):
 def _build_registry():
     pm, distributions = make_plugin_manager()
     registry = _Registry()
-    for plugin in pm.get_plugins():
-        plugin_name = pm.get_name(plugin)
+    for plugin_name, plugin in pm.list_name_plugin():  # registration order: stable messages
+        if plugin is None:  # blocked
+            continue
         others = [p for p in pm.get_plugins() if p is not plugin]
         call_one = pm.subset_hook_caller("register_backbones", remove_plugins=others)
         pending = []
@@ -232,6 +238,15 @@ def get_backbone(name):
     base, sep, argument = name.partition(":")
     if base in registry.names:
         spec = registry.specs[registry.names[base]]
+        if spec.takes_argument and not argument:
+            raise UnknownBackboneError(
+                f"backbone={name!r}: {spec.name!r} needs an argument after a colon, e.g. '{spec.name}:/path/to/model'."
+            )
+        if sep and not spec.takes_argument:
+            raise UnknownBackboneError(
+                f"backbone={name!r}: {spec.name!r} takes no ':argument'; use backbone={spec.name!r} "
+                "and pass options in backbone_kwargs."
+            )
         return replace(spec, argument=argument) if sep else spec
     available = sorted(registry.names)
     close = difflib.get_close_matches(base, available, n=1, cutoff=0.5)

@@ -26,4 +26,5 @@ def register_backbones(register):
         pretrained=True,
         description="Any sentence-transformers model: 'sbert:/local/folder' or 'sbert:hub-id'.",
         aliases=("sentence-transformers",),
+        takes_argument=True,
     )

@@ -1,0 +1,3 @@
+from skadapt.cli import main
+
+raise SystemExit(main())

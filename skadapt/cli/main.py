@@ -1,0 +1,197 @@
+"""Entry point of the ``skadapt`` command."""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from ._errors import UsageError
+
+DESCRIPTION = """Which way of using a neural model wins on your data, and at what cost.
+
+  skadapt compare                         # bundled SST-2, train sizes 64,256,1024,all
+  skadapt compare reviews.csv --text-column body --label-column stars --cv 5
+  skadapt compare --save-best model.joblib && skadapt predict model.joblib new.csv
+  skadapt backbones
+"""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="skadapt", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    cmp = sub.add_parser("compare", help="learning from scratch vs transfer vs fine-tuning vs TF-IDF, as a learning curve",
+                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    cmp.add_argument("data", nargs="?", default="sst2",
+                     help="a CSV, TSV, JSON-lines or Parquet file, or a bundled dataset: sst2, trec, cr")
+    cmp.add_argument("--text-column", default="text")
+    cmp.add_argument("--label-column", default="label")
+    cmp.add_argument("--strategies", default="scratch,transfer,finetune,tfidf",
+                     help="comma-separated subset of scratch, transfer, finetune, tfidf")
+    cmp.add_argument("--backbone", default="minilm", help="pretrained backbone for transfer and finetune")
+    cmp.add_argument("--train-sizes", default="64,256,1024,all", help="comma-separated row counts, 'all' for every row")
+    held = cmp.add_mutually_exclusive_group()
+    held.add_argument("--test-file", help="score on this file (same columns) instead of a split of DATA")
+    held.add_argument("--test-size", type=float, help="fraction of DATA held out for testing (default 0.2, "
+                      "or the dataset's own test split for bundled data)")
+    held.add_argument("--cv", type=int, help="K-fold stratified cross-validation instead of one held-out set")
+    cmp.add_argument("--max-epochs", type=int, help="epochs for scratch and finetune (default: each estimator's own)")
+    cmp.add_argument("--time-budget", type=float, help="seconds; fits estimated to exceed what is left are skipped")
+    cmp.add_argument("--output", default="skadapt-results", help="folder for results.json, results.csv, learning_curve.png")
+    cmp.add_argument("--save-best", metavar="PATH", help="refit the winner on all training rows and save it (joblib)")
+    cmp.add_argument("--seed", type=int, default=0)
+    cmp.add_argument("--verbose", action="store_true", help="report each fit's epochs")
+
+    sub.add_parser("backbones", help="list the registered backbones")
+
+    pred = sub.add_parser("predict", help="apply a model saved by 'compare --save-best' to new rows")
+    pred.add_argument("model", help="a .joblib file written by --save-best (only load files you trust)")
+    pred.add_argument("file", help="a CSV, TSV, JSON-lines or Parquet file")
+    pred.add_argument("--text-column", default="text")
+    pred.add_argument("--output", help="write a CSV here instead of to standard output")
+    return parser
+
+
+def main(argv=None):
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    try:
+        return {"compare": run_compare, "backbones": run_backbones, "predict": run_predict}[args.command](args)
+    except UsageError as exc:
+        print(f"skadapt {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_backbones(args):
+    from .. import list_backbones
+
+    rows = [[r["name"], r["input_kind"], "yes" if r["pretrained"] else "no", r["plugin"], r["description"]]
+            for r in list_backbones()]
+    header = ["name", "input", "pretrained", "plugin", "description"]
+    widths = [max(len(x[i]) for x in [header, *rows]) for i in range(4)]
+    for cells in [header, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths)) + "  " + cells[4])
+    return 0
+
+
+def run_compare(args):
+    import joblib
+
+    from .. import get_backbone
+    from .compare import Comparison, best_rows, make_evaluation, parse_strategies, parse_train_sizes
+    from .data import load_data, read_table, texts_and_labels
+    from .report import check_writable, format_table, write_outputs
+
+    strategies = parse_strategies(args.strategies)
+    sizes = parse_train_sizes(args.train_sizes)
+    if {"transfer", "finetune"} & set(strategies):
+        try:
+            spec = get_backbone(args.backbone)
+        except ValueError as exc:
+            raise UsageError(f"--backbone: {exc}") from None
+        if not spec.has_pretrained or spec.input_kind != "text":
+            raise UsageError(f"--backbone {args.backbone!r} is not a pretrained text backbone; try 'minilm' (see 'skadapt backbones').")
+    if args.max_epochs is not None and args.max_epochs < 1:
+        raise UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}.")
+    if args.time_budget is not None and args.time_budget <= 0:
+        raise UsageError(f"--time-budget must be a positive number of seconds, got {args.time_budget}.")
+    problem = check_writable(args.output)
+    if problem:
+        raise UsageError(problem)
+    if args.save_best:
+        problem = check_writable(Path(args.save_best).resolve().parent)
+        if problem:
+            raise UsageError(problem.replace("--output", "--save-best"))
+
+    name, X, y, test = load_data(args.data, args.text_column, args.label_column)
+    if args.test_file:
+        test = texts_and_labels(read_table(args.test_file), args.text_column, args.label_column, repr(args.test_file))
+    elif args.test_size is not None or args.cv is not None:
+        test = None
+    evaluation = make_evaluation(X, y, test=test, test_size=args.test_size, cv=args.cv, seed=args.seed)
+    comparison = Comparison(evaluation, strategies, sizes, backbone=args.backbone, max_epochs=args.max_epochs,
+                            time_budget=args.time_budget, seed=args.seed, verbose=int(args.verbose),
+                            keep_models=bool(args.save_best))
+    comparison.check_sizes()
+    print(f"{name}: {evaluation.n_train} training rows; evaluation: {evaluation.description}", file=sys.stderr)
+
+    results, interrupted, started = [], False, time.perf_counter()
+    try:
+        for row in comparison.run():
+            results.append(row)
+    except KeyboardInterrupt:
+        interrupted = True
+        print("\ninterrupted: keeping the results finished so far", file=sys.stderr)
+    meta = {"data": name, "evaluation": evaluation.description, "strategies": strategies,
+            "train_sizes": args.train_sizes, "backbone": args.backbone, "seed": args.seed,
+            "wall_s": round(time.perf_counter() - started, 1), "interrupted": interrupted,
+            "command": "skadapt " + " ".join(sys.argv[1:]) if argv_is_cli() else None}
+    if not results:
+        print("no fit finished; nothing written.", file=sys.stderr)
+        return 130 if interrupted else 1
+    plot_path = write_outputs(results, meta, args.output)
+    print(format_table(results))
+    print(f"\nwall time {meta['wall_s']:.0f} s; wrote {args.output}/results.json, results.csv and the plot {plot_path}")
+    if interrupted:
+        return 130
+    if args.save_best:
+        save_best(comparison, results, evaluation, args, joblib)
+    return 0
+
+
+def argv_is_cli():
+    return Path(sys.argv[0]).name in ("skadapt", "__main__.py")
+
+
+def save_best(comparison, results, evaluation, args, joblib):
+    from .compare import best_rows, make_estimator
+
+    best = best_rows(results)
+    if not best:
+        print("no strategy finished, so none was saved.", file=sys.stderr)
+        return
+    largest = max(best, key=lambda size: float("inf") if size == "all" else size)
+    winner = best[largest]["strategy"]
+    model = comparison.models.get((winner, None))
+    if model is None:  # refit on every training row
+        print(f"refitting {winner} on all {evaluation.n_train} training rows ...", file=sys.stderr)
+        train = sorted(set().union(*(set(t) for t, _ in evaluation.folds))) if args.cv else evaluation.folds[0][0]
+        model = make_estimator(winner, backbone=args.backbone, max_epochs=args.max_epochs, seed=args.seed,
+                               verbose=int(args.verbose))
+        model.fit([evaluation.X[i] for i in train], evaluation.y[train])
+    joblib.dump(model, args.save_best)
+    print(f"saved {winner} (best at {largest} training rows) to {args.save_best}")
+
+
+def run_predict(args):
+    import joblib
+    import pandas as pd
+
+    from .data import read_table
+
+    if not Path(args.model).is_file():
+        raise UsageError(f"model {args.model!r} does not exist; write one with 'skadapt compare --save-best PATH'.")
+    frame = read_table(args.file)
+    if args.text_column not in frame.columns:
+        from .data import _column
+
+        _column(frame, args.text_column, "--text-column", repr(args.file))
+    try:
+        model = joblib.load(args.model)
+    except Exception as exc:
+        raise UsageError(f"could not load {args.model!r} as a saved model: {type(exc).__name__}: {exc}") from None
+    texts = frame[args.text_column].fillna("").astype(str).tolist()
+    out = pd.DataFrame({args.text_column: texts, "prediction": model.predict(texts)})
+    if hasattr(model, "predict_proba"):
+        proba = model.predict_proba(texts)
+        for j, label in enumerate(model.classes_):
+            out[f"proba_{label}"] = proba[:, j].round(6)
+    if args.output:
+        out.to_csv(args.output, index=False)
+        print(f"wrote {len(out)} predictions to {args.output}", file=sys.stderr)
+    else:
+        out.to_csv(sys.stdout, index=False)
+    return 0

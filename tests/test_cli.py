@@ -1,0 +1,184 @@
+"""The ``skadapt`` command, run for real on slices of the bundled data."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skadapt.cli import main
+from skadapt.cli.compare import Comparison
+from skadapt.datasets import load_trec
+
+
+@pytest.fixture
+def data_csv(tmp_path):
+    """120 TREC questions of three classes, as a user's CSV with its own column names."""
+    frame = load_trec(as_frame=True).frame
+    frame = pd.concat([frame[frame.label == c].head(40) for c in ("DESC", "HUM", "LOC")])
+    path = tmp_path / "questions.csv"
+    frame.rename(columns={"text": "question", "label": "kind"}).to_csv(path, index=False)
+    return path
+
+
+def compare(data_csv, tmp_path, *extra):
+    out = tmp_path / "out"
+    args = ["compare", str(data_csv), "--text-column", "question", "--label-column", "kind",
+            "--output", str(out), "--max-epochs", "1", *extra]
+    return main(args), out
+
+
+def test_compare_writes_consistent_table_json_csv_and_plot(data_csv, tmp_path, capsys):
+    code, out = compare(data_csv, tmp_path, "--strategies", "tfidf,scratch", "--train-sizes", "30,all",
+                        "--test-size", "0.25")
+    assert code == 0
+    printed = capsys.readouterr().out
+    results = json.loads((out / "results.json").read_text())["results"]
+    table = pd.read_csv(out / "results.csv")
+    assert (out / "learning_curve.png").stat().st_size > 10_000
+    assert [(r["strategy"], str(r["train_size"])) for r in results] == [
+        ("tfidf", "30"), ("scratch", "30"), ("tfidf", "all"), ("scratch", "all")]
+    assert table["accuracy"].tolist() == [r["accuracy"] for r in results]
+    assert table["fit_s"].tolist() == [r["fit_s"] for r in results]
+    for r in results:
+        assert f"{r['accuracy']:.3f}" in printed and f"{r['macro_f1']:.3f}" in printed
+    assert "learning_curve.png" in printed
+    best_line = [line for line in printed.splitlines() if line.startswith("*") and "(all)" in line]
+    assert len(best_line) == 1
+
+
+def test_compare_transfer_and_finetune_with_cv(data_csv, tmp_path, tiny_sbert):
+    code, out = compare(data_csv, tmp_path, "--strategies", "transfer,finetune", "--train-sizes", "all",
+                        "--cv", "2", "--backbone", tiny_sbert)
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())["results"]
+    assert [r["strategy"] for r in results] == ["transfer", "finetune"]
+    assert all(r["status"] == "ok" and "accuracy_std" in r and 0 <= r["accuracy"] <= 1 for r in results)
+
+
+def test_time_budget_marks_skipped_fits(data_csv, tmp_path, capsys):
+    code, out = compare(data_csv, tmp_path, "--strategies", "tfidf,finetune", "--train-sizes", "all",
+                        "--time-budget", "0.5")
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())["results"]
+    assert results[0]["status"] == "ok"
+    assert results[1]["status"].startswith("skipped: estimated")
+    assert "skipped: estimated" in capsys.readouterr().out
+
+
+def test_save_best_then_predict_round_trips(data_csv, tmp_path, capsys):
+    model = tmp_path / "best.joblib"
+    code, _ = compare(data_csv, tmp_path, "--strategies", "tfidf", "--train-sizes", "all", "--save-best", str(model))
+    assert code == 0 and model.exists()
+    new = tmp_path / "new.jsonl"
+    pd.DataFrame({"question": ["Who wrote Hamlet ?", "Where is Paris ?"]}).to_json(new, orient="records", lines=True)
+    capsys.readouterr()
+    assert main(["predict", str(model), str(new), "--text-column", "question", "--output", str(tmp_path / "p.csv")]) == 0
+    predictions = pd.read_csv(tmp_path / "p.csv")
+    import joblib
+
+    expected = joblib.load(model).predict(["Who wrote Hamlet ?", "Where is Paris ?"])
+    assert predictions["prediction"].tolist() == list(expected)
+    assert np.allclose(predictions.filter(like="proba_").sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".jsonl", ".parquet"])
+def test_other_formats(data_csv, tmp_path, suffix):
+    frame = pd.read_csv(data_csv)
+    path = tmp_path / f"data{suffix}"
+    {".tsv": lambda: frame.to_csv(path, sep="\t", index=False),
+     ".jsonl": lambda: frame.to_json(path, orient="records", lines=True),
+     ".parquet": lambda: frame.to_parquet(path)}[suffix]()
+    code, out = compare(path, tmp_path, "--strategies", "tfidf", "--train-sizes", "all")
+    assert code == 0 and (out / "results.csv").exists()
+
+
+def _bad_inputs(tmp_path, data_csv):
+    one_class = tmp_path / "one.csv"
+    pd.DataFrame({"question": ["a", "b", "c"], "kind": ["x", "x", "x"]}).to_csv(one_class, index=False)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    broken = tmp_path / "broken.parquet"
+    broken.write_text("not parquet at all")
+    odd = tmp_path / "data.xlsx"
+    odd.write_text("x")
+    tiny = tmp_path / "tiny.csv"
+    pd.DataFrame({"question": list("abcdef"), "kind": list("xyxyxy")}).to_csv(tiny, index=False)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    base = ["--text-column", "question", "--label-column", "kind", "--strategies", "tfidf"]
+    return [
+        (["compare", str(tmp_path / "missing.csv"), *base], "does not exist"),
+        (["compare", str(odd), *base], "cannot tell the format"),
+        (["compare", str(broken), *base], "could not read"),
+        (["compare", str(empty), *base], "is empty"),
+        (["compare", str(data_csv), "--text-column", "questoin", "--label-column", "kind"], "did you mean 'question'"),
+        (["compare", str(data_csv), "--text-column", "question", "--label-column", "knd"], "did you mean 'kind'"),
+        (["compare", str(one_class), *base], "only one class"),
+        (["compare", str(tiny), *base, "--train-sizes", "64,all"], "smallest size, 64, is more than"),
+        (["compare", str(tiny), *base, "--cv", "5"], "fewer than the 5 folds"),
+        (["compare", str(data_csv), *base[:4], "--strategies", "tfidf,magic"], "unknown strategy 'magic'"),
+        (["compare", str(data_csv), *base[:4], "--strategies", "transfer", "--backbone", "minilmm"], "Did you mean 'minilm'"),
+        (["compare", str(data_csv), *base, "--output", str(a_file)], "is a file"),
+        (["compare", str(data_csv), *base, "--train-sizes", "ten"], "not a whole number"),
+        (["predict", str(tmp_path / "none.joblib"), str(data_csv)], "does not exist"),
+    ]
+
+
+def test_every_bad_input_exits_2_with_one_line(tmp_path, data_csv, capsys):
+    for argv, message in _bad_inputs(tmp_path, data_csv):
+        out = tmp_path / "never"
+        if "--output" not in argv and argv[0] == "compare":
+            argv = [*argv, "--output", str(out)]
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], (argv, err)
+        assert not out.exists() or not any(out.iterdir())
+
+
+def test_unwritable_output(tmp_path, data_csv, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if (locked / "probe").parent.stat().st_mode and _can_write(locked):
+            pytest.skip("running as a user who can write anywhere (root)")
+        code, _ = main(["compare", str(data_csv), "--text-column", "question", "--label-column", "kind",
+                        "--strategies", "tfidf", "--output", str(locked / "out")]), None
+        assert code == 2 and "cannot be written" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)
+
+
+def _can_write(folder):
+    try:
+        (folder / "probe").write_text("x")
+        (folder / "probe").unlink()
+        return True
+    except OSError:
+        return False
+
+
+def test_ctrl_c_keeps_finished_results(data_csv, tmp_path, monkeypatch):
+    real = Comparison._fit_folds
+    calls = []
+
+    def interrupted_after_one(self, strategy, size, bar):
+        calls.append(strategy)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return real(self, strategy, size, bar)
+
+    monkeypatch.setattr(Comparison, "_fit_folds", interrupted_after_one)
+    code, out = compare(data_csv, tmp_path, "--strategies", "tfidf,scratch", "--train-sizes", "all")
+    assert code == 130
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["meta"]["interrupted"] is True
+    assert [r["strategy"] for r in saved["results"]] == ["tfidf"]
+
+
+def test_backbones_subcommand_as_module():
+    listing = subprocess.run([sys.executable, "-m", "skadapt", "backbones"], capture_output=True, text=True, check=True)
+    assert "minilm" in listing.stdout and "textcnn" in listing.stdout and "pretrained" in listing.stdout
