@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine (see README.md):
-#   make demo   creates .venv and runs the demo on the bundled SST-2
+#   make demo   creates .venv and runs `skadapt compare` on the bundled SST-2
 #   make test   creates .venv and runs the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml plugins/skadapt-bow/pyproject.toml
 venv: $(BIN)/.installed
 
 demo: venv
-	$(BIN)/python -m skadapt.demo
+	$(BIN)/skadapt compare
 
 test: venv
 	SCIPY_ARRAY_API=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -q tests plugins/skadapt-bow/tests

@@ -1,7 +1,6 @@
 import os
 
 import numpy as np
-import torch
 from torch import nn
 
 from .base import Backbone, pad_batch

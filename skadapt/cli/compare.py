@@ -149,7 +149,7 @@ class Comparison:
         self.seed = seed
         self.verbose = verbose
         self.keep_models = keep_models
-        self.models = {}  # (strategy, size) -> fitted model, when keep_models
+        self.models = {}  # strategy -> model fitted on all training rows, when keep_models
         self._rate = {}  # strategy -> measured seconds per training row
 
     def check_sizes(self):
@@ -213,8 +213,8 @@ class Comparison:
             scores.append((accuracy_score(y_test, predicted), f1_score(y_test, predicted, average="macro"),
                            fit_s, 1000 * predict_s / len(X_test)))
             bar.update(1)
-        if self.keep_models and len(ev.folds) == 1:
-            self.models[(strategy, size)] = model
+        if self.keep_models and size is None and len(ev.folds) == 1:
+            self.models[strategy] = model  # fitted on every training row: --save-best reuses it
         accuracy, macro_f1, fit_s, predict_s = np.mean(scores, axis=0)
         self._rate[strategy] = fit_s / len(subset)
         result = {"accuracy": round(float(accuracy), 4), "macro_f1": round(float(macro_f1), 4),

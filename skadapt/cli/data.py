@@ -3,8 +3,7 @@
 import difflib
 from pathlib import Path
 
-from ..datasets import list_datasets, load_dataset
-from ..datasets import DATASET_SPLITS
+from ..datasets import DATASET_SPLITS, list_datasets, load_dataset
 from ._errors import UsageError
 
 READERS = {
@@ -55,7 +54,8 @@ def read_table(path):
     return frame
 
 
-def _column(frame, name, option, source):
+def column(frame, name, option, source):
+    """``frame[name]``, or a ``UsageError`` that suggests the closest column."""
     if name in frame.columns:
         return frame[name]
     columns = [str(c) for c in frame.columns]
@@ -66,8 +66,8 @@ def _column(frame, name, option, source):
 
 def texts_and_labels(frame, text_column, label_column, source):
     """``(texts, labels)`` from two columns, rejecting missing values."""
-    texts = _column(frame, text_column, "--text-column", source)
-    labels = _column(frame, label_column, "--label-column", source)
+    texts = column(frame, text_column, "--text-column", source)
+    labels = column(frame, label_column, "--label-column", source)
     missing = labels.isna()
     if missing.any():
         raise UsageError(

@@ -81,7 +81,7 @@ def run_compare(args):
     import joblib
 
     from .. import get_backbone
-    from .compare import Comparison, best_rows, make_evaluation, parse_strategies, parse_train_sizes
+    from .compare import Comparison, make_evaluation, parse_strategies, parse_train_sizes
     from .data import load_data, read_table, texts_and_labels
     from .report import check_writable, format_table, write_outputs
 
@@ -128,7 +128,7 @@ def run_compare(args):
     meta = {"data": name, "evaluation": evaluation.description, "strategies": strategies,
             "train_sizes": args.train_sizes, "backbone": args.backbone, "seed": args.seed,
             "wall_s": round(time.perf_counter() - started, 1), "interrupted": interrupted,
-            "command": "skadapt " + " ".join(sys.argv[1:]) if argv_is_cli() else None}
+            "arguments": vars(args)}
     if not results:
         print("no fit finished; nothing written.", file=sys.stderr)
         return 130 if interrupted else 1
@@ -142,10 +142,6 @@ def run_compare(args):
     return 0
 
 
-def argv_is_cli():
-    return Path(sys.argv[0]).name in ("skadapt", "__main__.py")
-
-
 def save_best(comparison, results, evaluation, args, joblib):
     from .compare import best_rows, make_estimator
 
@@ -155,7 +151,7 @@ def save_best(comparison, results, evaluation, args, joblib):
         return
     largest = max(best, key=lambda size: float("inf") if size == "all" else size)
     winner = best[largest]["strategy"]
-    model = comparison.models.get((winner, None))
+    model = comparison.models.get(winner) if largest == "all" else None
     if model is None:  # refit on every training row
         print(f"refitting {winner} on all {evaluation.n_train} training rows ...", file=sys.stderr)
         train = sorted(set().union(*(set(t) for t, _ in evaluation.folds))) if args.cv else evaluation.folds[0][0]
@@ -170,15 +166,12 @@ def run_predict(args):
     import joblib
     import pandas as pd
 
-    from .data import read_table
+    from .data import column, read_table
 
     if not Path(args.model).is_file():
         raise UsageError(f"model {args.model!r} does not exist; write one with 'skadapt compare --save-best PATH'.")
     frame = read_table(args.file)
-    if args.text_column not in frame.columns:
-        from .data import _column
-
-        _column(frame, args.text_column, "--text-column", repr(args.file))
+    column(frame, args.text_column, "--text-column", repr(args.file))
     try:
         model = joblib.load(args.model)
     except Exception as exc:

@@ -22,18 +22,8 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
     _pretrained = None  # set by the subclasses
 
     # -- sklearn plumbing ---------------------------------------------------
-    def _input_kind(self):
-        try:
-            return get_backbone(self.backbone).input_kind
-        except (ValueError, KeyError):
-            return "text"  # the error is raised in fit, not while computing tags
-
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        kind = self._input_kind()
-        tags.input_tags.two_d_array = kind == "array"
-        tags.input_tags.string = kind == "text"
-        return tags
+        return v.set_input_tags(super().__sklearn_tags__(), self.backbone)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
@@ -63,11 +53,6 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
             )
         return spec
 
-    def _check_X(self, X, input_kind, *, reset):
-        if input_kind == "array":
-            return v.check_arrays(self, X, self.backbone, reset=reset)
-        return v.check_texts(X, self.backbone)
-
     def fit(self, X, y):
         """Build the backbone and head and train them on ``(X, y)``.
 
@@ -83,7 +68,7 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         spec = self._check_params()
-        X = self._check_X(X, spec.input_kind, reset=True)
+        X = v.check_input(self, X, spec.input_kind, reset=True)
         self.classes_, y_encoded = v.check_targets(y, len(X))
         device = v.resolve_device(self.device)
         seed = v.seed_from(self.random_state)
@@ -187,7 +172,7 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_`` order."""
         check_is_fitted(self)
-        X = self._check_X(X, self.backbone_.input_kind, reset=False)
+        X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
         proba = self.net_.predict_proba(self.backbone_.prepare(X)).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 

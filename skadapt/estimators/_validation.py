@@ -88,6 +88,31 @@ def check_arrays(estimator, X, backbone, *, reset):
     return validate_data(estimator, X, reset=reset, dtype=[np.float32, np.float64])
 
 
+def check_input(estimator, X, input_kind, *, reset):
+    """Validate ``X`` for a backbone of ``input_kind`` (texts or a numeric matrix)."""
+    if input_kind == "array":
+        return check_arrays(estimator, X, estimator.backbone, reset=reset)
+    return check_texts(X, estimator.backbone)
+
+
+def set_input_tags(tags, backbone):
+    """Declare text or 2-D numeric input from the backbone's kind.
+
+    sklearn runs its common checks only for 2-D numeric input, so ``mlp``
+    configurations get all of them. An unknown backbone is reported by
+    ``fit``, not while computing tags.
+    """
+    from ..registry import get_backbone
+
+    try:
+        kind = get_backbone(backbone).input_kind
+    except (ValueError, KeyError):
+        kind = "text"
+    tags.input_tags.two_d_array = kind == "array"
+    tags.input_tags.string = kind == "text"
+    return tags
+
+
 def check_targets(y, n_samples):
     """Return ``(classes, encoded y)`` after checking ``y`` is a usable label vector."""
     if y is None:

@@ -1,5 +1,7 @@
 """Transfer learning: a frozen pretrained backbone as a feature extractor."""
 
+import numbers
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
@@ -77,15 +79,8 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         self.verbose = verbose
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        try:
-            kind = get_backbone(self.backbone).input_kind
-        except (ValueError, KeyError):
-            kind = "text"
-        tags.input_tags.two_d_array = kind == "array"
-        tags.input_tags.string = kind == "text"
+        tags = v.set_input_tags(super().__sklearn_tags__(), self.backbone)
         tags.transformer_tags.preserves_dtype = ["float32"]
-        tags.requires_fit = True
         return tags
 
     def _backbone_options(self):
@@ -97,11 +92,6 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
                 options[name] = getattr(self, name)
         return options
 
-    def _check_X(self, X, input_kind, *, reset):
-        if input_kind == "array":
-            return v.check_arrays(self, X, self.backbone, reset=reset)
-        return v.check_texts(X, self.backbone)
-
     def fit(self, X, y=None):
         """Load the pretrained backbone; ``X`` is only validated.
 
@@ -109,14 +99,14 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        v.check_positive(self.batch_size, "batch_size", int)
+        v.check_positive(self.batch_size, "batch_size", numbers.Integral)
         spec = get_backbone(self.backbone)
         if not spec.has_pretrained:
             raise ValueError(
                 f"backbone {self.backbone!r} has no pretrained weights, so its features would be "
                 "random; use a pretrained backbone such as 'minilm' (see skadapt.list_backbones())."
             )
-        self._check_X(X, spec.input_kind, reset=True)
+        v.check_input(self, X, spec.input_kind, reset=True)
         device = v.resolve_device(self.device)
         backbone = spec.create(**self._backbone_options())
         module = backbone.build(pretrained=True)
@@ -131,7 +121,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         from ._network import encode
 
         check_is_fitted(self)
-        X = self._check_X(X, self.backbone_.input_kind, reset=False)
+        X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
         device = next(self.module_.parameters()).device
         items = self.backbone_.prepare(X)
         return encode(self.backbone_, self.module_, items, batch_size=self.batch_size,

@@ -1,5 +1,4 @@
 import numpy as np
-import torch
 from sklearn.feature_extraction.text import CountVectorizer
 from torch import nn
 
