@@ -4,6 +4,8 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# sklearn's array-API check runs instead of skipping (scipy reads this on import).
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import pytest  # noqa: E402
 

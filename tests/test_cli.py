@@ -108,6 +108,10 @@ def _bad_inputs(tmp_path, data_csv):
     pd.DataFrame({"question": list("abcdef"), "kind": list("xyxyxy")}).to_csv(tiny, index=False)
     a_file = tmp_path / "a_file"
     a_file.write_text("x")
+    rare = tmp_path / "rare.csv"  # class z: one row for training, one for testing
+    pd.DataFrame({"question": [f"q{i}" for i in range(42)], "kind": ["x", "y"] * 20 + ["z", "z"]}).to_csv(rare, index=False)
+    a_folder = tmp_path / "a_folder"
+    a_folder.mkdir()
     base = ["--text-column", "question", "--label-column", "kind", "--strategies", "tfidf"]
     return [
         (["compare", str(tmp_path / "missing.csv"), *base], "does not exist"),
@@ -123,6 +127,9 @@ def _bad_inputs(tmp_path, data_csv):
         (["compare", str(data_csv), *base[:4], "--strategies", "transfer", "--backbone", "minilmm"], "Did you mean 'minilm'"),
         (["compare", str(data_csv), *base, "--output", str(a_file)], "is a file"),
         (["compare", str(data_csv), *base, "--train-sizes", "ten"], "not a whole number"),
+        (["compare", str(rare), *base, "--test-size", "0.5", "--train-sizes", "10,all"], "cannot draw a stratified subset of 10 rows"),
+        (["compare", str(data_csv), *base, "--save-best", str(a_folder)], "is a folder"),
+        (["compare", str(data_csv), *base, "--output", str(a_file / "sub")], "is a file"),
         (["predict", str(tmp_path / "none.joblib"), str(data_csv)], "does not exist"),
     ]
 
@@ -135,7 +142,7 @@ def test_every_bad_input_exits_2_with_one_line(tmp_path, data_csv, capsys):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], (argv, err)
-        assert not out.exists() or not any(out.iterdir())
+        assert not out.exists()
 
 
 def test_unwritable_output(tmp_path, data_csv, capsys):
@@ -162,6 +169,22 @@ def test_ctrl_c_keeps_finished_results(data_csv, tmp_path, monkeypatch):
     saved = json.loads((out / "results.json").read_text())
     assert saved["meta"]["interrupted"] is True
     assert [r["strategy"] for r in saved["results"]] == ["tfidf"]
+
+
+def test_a_failing_fit_is_reported_and_the_others_kept(data_csv, tmp_path, monkeypatch, capsys):
+    real = Comparison._fit_folds
+
+    def scratch_breaks(self, strategy, size, bar):
+        if strategy == "scratch":
+            raise RuntimeError("out of memory\nsecond line")
+        return real(self, strategy, size, bar)
+
+    monkeypatch.setattr(Comparison, "_fit_folds", scratch_breaks)
+    code, out = compare(data_csv, tmp_path, "--strategies", "scratch,tfidf", "--train-sizes", "all")
+    assert code == 0
+    rows = json.loads((out / "results.json").read_text())["results"]
+    assert [r["status"] for r in rows] == ["failed: RuntimeError: out of memory", "ok"]
+    assert "failed: RuntimeError: out of memory" in capsys.readouterr().out
 
 
 def test_backbones_subcommand_as_module():

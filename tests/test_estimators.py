@@ -50,8 +50,8 @@ def test_fit_predict_proba_string_labels(make, texts, request):
     proba = est.predict_proba(X[:5])
     assert proba.shape == (5, 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
-    assert set(est.predict(X)) <= {"neg", "pos"}
-    np.testing.assert_array_equal(est.predict(X), est.classes_[proba.argmax(1)] if len(X) == 5 else est.classes_[est.predict_proba(X).argmax(1)])
+    # predict agrees with predict_proba, row by row, in the caller's order
+    np.testing.assert_array_equal(est.predict(X[:5]), np.array(["neg", "pos"])[proba.argmax(1)])
     assert len(est.history_) == est.max_epochs
 
 
@@ -125,6 +125,30 @@ def test_grid_search_over_finetuned_parameter(texts, tiny_sbert):
     assert list(search.cv_results_["param_frozen_groups"]) == [0, "all"]
 
 
+@pytest.mark.parametrize("make", ["scratch", "finetuned"])
+def test_predictions_do_not_depend_on_batching_or_order(make, texts, request):
+    # Rows are padded per batch; a row's prediction must not depend on which
+    # (longer or shorter) rows share its batch, nor on where it sits in X.
+    est = scratch() if make == "scratch" else request.getfixturevalue("finetuned")
+    X, y = texts
+    X = list(X) + ["great", "a " * 60 + "terrible film"]
+    est.fit(X[:-2], y)
+    proba = est.predict_proba(X)
+    alone = np.vstack([est.predict_proba([x]) for x in X])
+    np.testing.assert_allclose(proba, alone, atol=1e-5)
+    np.testing.assert_allclose(est.predict_proba(X[::-1])[::-1], proba, atol=1e-5)
+
+
+def test_grid_search_over_featurizer_option(texts, tiny_sbert):
+    pipe = make_pipeline(PretrainedFeaturizer(tiny_sbert, device="cpu"), LogisticRegression())
+    grid = {"pretrainedfeaturizer__pooling": ["mean", "cls"]}
+    search = GridSearchCV(pipe, grid, cv=2).fit(*texts)
+    assert list(search.cv_results_["param_pretrainedfeaturizer__pooling"]) == ["mean", "cls"]
+    # the two poolings give different features, so the search compared two models
+    feats = [clone(pipe).set_params(**{k: p}).fit(*texts)[0].transform(texts[0][:3]) for k in grid for p in grid[k]]
+    assert not np.allclose(*feats)
+
+
 def test_featurizer_output(tiny_sbert, texts):
     X, _ = texts
     featurizer = PretrainedFeaturizer(tiny_sbert, batch_size=4, device="cpu").fit(X)
@@ -161,6 +185,15 @@ def test_awkward_texts_work(finetuned, texts):
     for est in (scratch(), finetuned):
         est.fit(X + odd[:2], y + ["pos", "pos"])
         assert est.predict(odd).shape == (5,)
+
+
+def test_max_length_beyond_the_model_is_capped_with_a_warning(tiny_sbert, texts):
+    X, _ = texts
+    long_text = " ".join(["word"] * 1_000)
+    featurizer = PretrainedFeaturizer(tiny_sbert, max_length=10_000, device="cpu")
+    with pytest.warns(UserWarning, match="max_length=10000 exceeds what the model can take .128 tokens."):
+        featurizer.fit(X)
+    assert featurizer.transform([long_text]).shape == (1, 32)
 
 
 def test_scratch_minilm_architecture_is_untrained(tiny_sbert, texts):

@@ -52,8 +52,10 @@ def test_frozen_bottom_groups_stay_unchanged(make, texts, tiny_sbert):
 def test_layerwise_lr_decay(make, texts):
     est = make(lr_decay=0.5).fit(*texts)
     lrs = sorted({round(g["initial_lr"], 12) for g in est.net_.optimizer_.param_groups})
-    # groups: embeddings, layer0, layer1, top -> depths 4..1, head at lr
-    assert lrs == sorted(round(1e-3 * 0.5**d, 12) for d in range(5))
+    # groups: embeddings, layer0, layer1 -> depths 3..1, head at lr (the
+    # unused BERT pooler is no group)
+    assert [name for name, _ in est.net_.module_.layer_groups] == ["embeddings", "layer0", "layer1"]
+    assert lrs == sorted(round(1e-3 * 0.5**d, 12) for d in range(4))
 
 
 def test_linear_probe_head_matches_logistic_regression(make, texts, tiny_sbert):

@@ -1,4 +1,5 @@
 import os
+import warnings
 
 import numpy as np
 from torch import nn
@@ -66,9 +67,29 @@ class SentenceTransformerBackbone(Backbone):
         if modules != list(st):
             st = SentenceTransformer(modules=modules, device="cpu")
         self.tokenizer_ = st.tokenizer
-        self.max_length_ = self.max_length or st.max_seq_length or 512
+        self.max_length_ = self._max_length(st)
         self.out_features = st.get_embedding_dimension()
         return SentenceEncoder(st)
+
+    def _max_length(self, st):
+        """Tokens per text: the option, the model's own setting, never past its positions."""
+        hf = st[0].model
+        limit = getattr(hf.config, "max_position_embeddings", None)
+        # RoBERTa-style models number positions after the padding index.
+        padding_idx = getattr(getattr(hf, "embeddings", None), "padding_idx", None)
+        if limit is not None and padding_idx is not None:
+            limit -= padding_idx + 1
+        wanted = self.max_length or st.max_seq_length or limit or 512
+        if limit is not None and wanted > limit:
+            if self.max_length is not None:
+                warnings.warn(
+                    f"max_length={self.max_length} exceeds what the model can take ({limit} tokens); "
+                    f"texts are truncated to {limit} tokens.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            wanted = limit
+        return wanted
 
     def prepare(self, X):
         encoded = self.tokenizer_(
@@ -103,7 +124,9 @@ class SentenceTransformerBackbone(Backbone):
             groups.append(("embeddings", [f"{prefix}{n}." for n in embeddings]))
         for i in range(len(blocks)):
             groups.append((f"layer{i}", [f"{prefix}{blocks_name}.{i}."]))
-        covered = tuple(p for _, ps in groups for p in ps)
+        # The HF model's pooler is loaded but never used (sentence-transformers
+        # pools the token embeddings itself), so it is no group of its own.
+        covered = (*(p for _, ps in groups for p in ps), f"{prefix}pooler.")
         rest = sorted(
             {n.rsplit(".", 1)[0] + "." for n, _ in module.named_parameters() if not n.startswith(covered)}
         )

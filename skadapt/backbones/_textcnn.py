@@ -115,4 +115,19 @@ class _TextCNN(nn.Module):
 
     def forward(self, input_ids, attention_mask=None):
         x = self.embedding(input_ids).transpose(1, 2)
-        return torch.cat([torch.relu(conv(x)).amax(dim=2) for conv in self.convs], dim=1)
+        if attention_mask is None:
+            return torch.cat([torch.relu(conv(x)).amax(dim=2) for conv in self.convs], dim=1)
+        lengths = attention_mask.sum(dim=1, keepdim=True)
+        pooled = []
+        for conv in self.convs:
+            width = conv.kernel_size[0]
+            h = torch.relu(conv(x))
+            # Windows that reach into the batch's padding are dropped, so a
+            # row's features do not depend on the other rows in its batch. A
+            # text shorter than the filter keeps its first window (zero-padded,
+            # the same in any batch). ReLU outputs are >= 0, so zeroing the
+            # dropped windows leaves the maximum unchanged.
+            last = lengths.clamp(min=width) - width
+            valid = torch.arange(h.shape[2], device=h.device) <= last
+            pooled.append((h * valid.unsqueeze(1)).amax(dim=2))
+        return torch.cat(pooled, dim=1)

@@ -19,7 +19,9 @@ DESCRIPTIONS = {
 }
 # Seconds per training row per epoch, measured on 2 CPU cores (benchmarks/README.md);
 # used for --time-budget until a strategy's first fit gives its own rate.
-PRIOR_SECONDS_PER_ROW = {"scratch": 0.0025, "transfer": 0.004, "finetune": 0.025, "tfidf": 0.0002}
+PRIOR_SECONDS_PER_ROW = {"scratch": 0.0012, "transfer": 0.004, "finetune": 0.02, "tfidf": 0.0002}
+# Seconds per predicted row, likewise.
+PRIOR_PREDICT_SECONDS_PER_ROW = {"scratch": 0.0004, "transfer": 0.0035, "finetune": 0.004, "tfidf": 0.00002}
 DEFAULT_EPOCHS = {"scratch": 10, "finetune": 3}
 
 
@@ -153,6 +155,7 @@ class Comparison:
         self._rate = {}  # strategy -> measured seconds per training row
 
     def check_sizes(self):
+        """Fail before any fit if a train size cannot be drawn from every fold."""
         smallest = min((s for s in self.sizes if s is not None), default=None)
         n_classes = len(np.unique(self.evaluation.y))
         if smallest is not None and smallest > self.evaluation.n_train:
@@ -164,13 +167,22 @@ class Comparison:
             raise UsageError(
                 f"--train-sizes: {smallest} rows cannot hold one row of each of the {n_classes} classes; use a larger size."
             )
+        for size in self.sizes:
+            for train_index, _ in self.evaluation.folds:
+                try:
+                    subsample(train_index, self.evaluation.y, size, self.seed)
+                except ValueError as exc:
+                    raise UsageError(f"--train-sizes: cannot draw a stratified subset of {size} rows: {exc}") from None
 
     def _estimate(self, strategy, n_rows):
-        rate = self._rate.get(strategy)
-        if rate is None:
+        """Seconds to fit ``n_rows`` and predict the test rows, over all folds."""
+        fit_rate, predict_rate = self._rate.get(strategy, (None, None))
+        if fit_rate is None:
             epochs = self.max_epochs or DEFAULT_EPOCHS.get(strategy, 1)
-            rate = PRIOR_SECONDS_PER_ROW[strategy] * (epochs if strategy in DEFAULT_EPOCHS else 1)
-        return rate * n_rows * len(self.evaluation.folds)
+            fit_rate = PRIOR_SECONDS_PER_ROW[strategy] * (epochs if strategy in DEFAULT_EPOCHS else 1)
+            predict_rate = PRIOR_PREDICT_SECONDS_PER_ROW[strategy]
+        n_test = sum(len(test) for _, test in self.evaluation.folds)
+        return fit_rate * n_rows * len(self.evaluation.folds) + predict_rate * n_test
 
     def run(self):
         ev = self.evaluation
@@ -192,7 +204,13 @@ class Comparison:
                             yield {**row, "status": f"skipped: estimated {estimate:.0f} s > {max(left, 0):.0f} s left"}
                             continue
                     bar.set_postfix_str(f"{strategy}, {n_rows} rows")
-                    yield {**row, **self._fit_folds(strategy, size, bar)}
+                    try:
+                        result = self._fit_folds(strategy, size, bar)
+                    except Exception as exc:  # one failed fit must not lose the others' results
+                        message = str(exc).splitlines()[0] if str(exc) else ""
+                        result = {"status": f"failed: {type(exc).__name__}: {message}"[:200]}
+                        tqdm.write(f"{strategy} on {n_rows} rows failed: {type(exc).__name__}: {exc}")
+                    yield {**row, **result}
 
     def _fit_folds(self, strategy, size, bar):
         ev = self.evaluation
@@ -216,7 +234,7 @@ class Comparison:
         if self.keep_models and size is None and len(ev.folds) == 1:
             self.models[strategy] = model  # fitted on every training row: --save-best reuses it
         accuracy, macro_f1, fit_s, predict_s = np.mean(scores, axis=0)
-        self._rate[strategy] = fit_s / len(subset)
+        self._rate[strategy] = (fit_s / len(subset), predict_s / 1000)
         result = {"accuracy": round(float(accuracy), 4), "macro_f1": round(float(macro_f1), 4),
                   "fit_s": round(float(fit_s), 2), "predict_s_per_1k": round(float(predict_s), 3), "status": "ok"}
         if len(scores) > 1:

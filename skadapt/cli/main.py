@@ -102,9 +102,11 @@ def run_compare(args):
     if problem:
         raise UsageError(problem)
     if args.save_best:
-        problem = check_writable(Path(args.save_best).resolve().parent)
+        if Path(args.save_best).is_dir():
+            raise UsageError(f"--save-best {args.save_best!r} is a folder; give a file path such as model.joblib.")
+        problem = check_writable(Path(args.save_best).absolute().parent, "--save-best")
         if problem:
-            raise UsageError(problem.replace("--output", "--save-best"))
+            raise UsageError(problem)
 
     name, X, y, test = load_data(args.data, args.text_column, args.label_column)
     if args.test_file:

@@ -56,17 +56,22 @@ def plot(results, path, title):
     plt.close(fig)
 
 
-def check_writable(output):
-    """Fail before the long job if ``output`` cannot be created and written."""
-    output = Path(output)
+def check_writable(output, option="--output"):
+    """Fail before the long job if folder ``output`` could not be created or written.
+
+    Nothing is created here: the folder appears only when results are written.
+    """
+    output = Path(output).absolute()
     if output.exists() and not output.is_dir():
-        return f"--output {str(output)!r} is a file; give a folder."
+        return f"{option} {str(output)!r} is a file; give a folder."
+    existing = next(p for p in (output, *output.parents) if p.exists())
+    if not existing.is_dir():
+        return f"{option} {str(output)!r} cannot be created: {str(existing)!r} is a file; choose another folder."
     try:
-        output.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=output):
+        with tempfile.NamedTemporaryFile(dir=existing):
             pass
     except OSError as exc:
-        return f"--output {str(output)!r} cannot be written ({exc.strerror or exc}); choose another folder."
+        return f"{option} {str(output)!r} cannot be written ({exc.strerror or exc}); choose another folder."
     return None
 
 
@@ -79,6 +84,7 @@ def write_outputs(results, meta, output):
     import pandas as pd
 
     output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".skadapt-", dir=output))
     try:
         (staging / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")

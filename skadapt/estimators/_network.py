@@ -81,6 +81,44 @@ class WarmupLinearDecay:
         return max(0.0, remaining / max(1, self.total_steps - self.warmup_steps))
 
 
+class LengthGroupedBatches(torch.utils.data.Sampler):
+    """Batches of rows of similar length, the batches in random order.
+
+    Rows are shuffled, cut into pools of ``pool`` batches, each pool sorted by
+    length and split into batches, and the batches shuffled: as random as
+    plain shuffling between epochs, but with little padding per batch (the
+    ``group_by_length`` of ``transformers.Trainer``; torch has no such sampler).
+    Randomness comes from torch's global generator, like ``RandomSampler``,
+    so ``random_state`` governs it.
+    """
+
+    def __init__(self, lengths, batch_size, pool=50):
+        self.lengths = np.asarray(lengths)
+        self.batch_size = int(batch_size)
+        self.pool = int(pool)
+
+    def __len__(self):
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self):
+        permutation = torch.randperm(len(self.lengths)).numpy()
+        pool_size = self.batch_size * self.pool
+        batches = []
+        for start in range(0, len(permutation), pool_size):
+            pool = permutation[start : start + pool_size]
+            pool = pool[np.argsort(-self.lengths[pool], kind="stable")]
+            batches.extend(pool[i : i + self.batch_size] for i in range(0, len(pool), self.batch_size))
+        for i in torch.randperm(len(batches)).tolist():
+            yield batches[i].tolist()
+
+
+def length_grouped_loader(dataset, batch_size, shuffle=True, **kwargs):
+    """skorch ``iterator_train`` for sequence inputs: a ``DataLoader`` over
+    :class:`LengthGroupedBatches` (``shuffle`` is implied)."""
+    lengths = np.fromiter((len(dataset[i][0]) for i in range(len(dataset))), dtype=np.int64, count=len(dataset))
+    return torch.utils.data.DataLoader(dataset, batch_sampler=LengthGroupedBatches(lengths, batch_size), **kwargs)
+
+
 def length_order(items):
     """Indices that sort rows by length, so batches carry little padding."""
     if isinstance(items, np.ndarray) and items.dtype != object:

@@ -92,6 +92,8 @@ def check_input(estimator, X, input_kind, *, reset):
     """Validate ``X`` for a backbone of ``input_kind`` (texts or a numeric matrix)."""
     if input_kind == "array":
         return check_arrays(estimator, X, estimator.backbone, reset=reset)
+    if reset:  # left over from an earlier fit on a numeric backbone
+        estimator.__dict__.pop("n_features_in_", None)
     return check_texts(X, estimator.backbone)
 
 

@@ -122,10 +122,22 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
 
         check_is_fitted(self)
         X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
-        device = next(self.module_.parameters()).device
+        # Resolved at each call, not stored at fit: a featurizer fitted and
+        # pickled on a GPU machine then transforms on a CPU-only one.
+        device = v.resolve_device(self.device)
+        self.module_.to(device)
         items = self.backbone_.prepare(X)
         return encode(self.backbone_, self.module_, items, batch_size=self.batch_size,
                       device=device, progress=bool(self.verbose))
+
+    def __getstate__(self):
+        # Weights are pickled from the CPU, so that unpickling needs no GPU.
+        state = self.__dict__.copy()
+        if "module_" in state and next(state["module_"].parameters()).device.type != "cpu":
+            import copy
+
+            state["module_"] = copy.deepcopy(state["module_"]).to("cpu")
+        return state
 
     def get_feature_names_out(self, input_features=None):
         """Names ``<backbone>_0`` ... ``<backbone>_<d-1>``."""
