@@ -65,6 +65,17 @@ def test_linear_probe_head_matches_logistic_regression(make, texts, tiny_sbert):
     np.testing.assert_allclose(est.predict_proba(X), pipe.predict_proba(X), atol=1e-4)
 
 
+def test_linear_probe_never_sees_the_early_stopping_validation_rows(make, texts, tiny_sbert):
+    X, y = np.asarray(texts[0], dtype=object), np.asarray(texts[1])
+    est = make(lr=1e-12, weight_decay=0.0, max_epochs=1, early_stopping=True, validation_fraction=0.25).fit(X, y)
+    train, _ = est.net_.get_split_datasets(est.backbone_.prepare(X), (y == "pos").astype(np.int64))
+    rows = np.asarray(train.indices)
+    assert len(rows) == 27  # 36 rows less a stratified quarter
+    pipe = make_pipeline(PretrainedFeaturizer(tiny_sbert, device="cpu"), LogisticRegression(max_iter=1000))
+    pipe.fit(X[rows], y[rows])
+    np.testing.assert_allclose(est.predict_proba(X), pipe.predict_proba(X), atol=1e-4)
+
+
 def test_early_stopping_stops_and_records_validation_loss(make, texts):
     X, y = texts
     est = make(lr=1e-12, max_epochs=20, early_stopping=True, n_iter_no_change=1, validation_fraction=0.25).fit(X, y)

@@ -236,7 +236,7 @@ class Comparison:
         accuracy, macro_f1, fit_s, predict_s = np.mean(scores, axis=0)
         self._rate[strategy] = (fit_s / len(subset), predict_s / 1000)
         result = {"accuracy": round(float(accuracy), 4), "macro_f1": round(float(macro_f1), 4),
-                  "fit_s": round(float(fit_s), 2), "predict_s_per_1k": round(float(predict_s), 3), "status": "ok"}
+                  "fit_s": round(float(fit_s), 3), "predict_s_per_1k": round(float(predict_s), 3), "status": "ok"}
         if len(scores) > 1:
             result["accuracy_std"] = round(float(np.std([s[0] for s in scores])), 4)
         return result

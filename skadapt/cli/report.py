@@ -37,7 +37,7 @@ def plot(results, path, title):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax_acc, ax_time) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (ax_acc, ax_time) = plt.subplots(1, 2, figsize=(11, 4.8))
     for strategy in dict.fromkeys(r["strategy"] for r in results):
         rows = [r for r in results if r["strategy"] == strategy and r["status"] == "ok"]
         if not rows:
@@ -50,8 +50,10 @@ def plot(results, path, title):
                 title="cost of fitting")
     for ax in (ax_acc, ax_time):
         ax.grid(True, which="both", alpha=0.3)
-    ax_acc.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
+    # Below both panels, where it cannot hide a line.
+    handles, labels = ax_acc.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

@@ -79,7 +79,10 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
             net.initialize()  # builds the module, so the recipe can tokenise
             self._set_layerwise_lr(net)
             items = backbone.prepare(X)
-            self._init_head(net.module_, backbone, items, y_encoded, device)
+            train_index = np.arange(len(items))
+            if net.train_split is not None:  # the rows early stopping trains on
+                train_index = np.asarray(net.get_split_datasets(items, y_encoded)[0].indices)
+            self._init_head(net.module_, backbone, items, y_encoded, device, train_index)
             net.partial_fit(items, y_encoded)
         # Adam's moment estimates and the last gradients would triple the size
         # of a pickled model and are useless for prediction.
@@ -102,7 +105,7 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         self.history_ = net.history
         return self
 
-    def _init_head(self, module, backbone, items, y, device):
+    def _init_head(self, module, backbone, items, y, device, train_index):
         """Hook for FineTunedClassifier's linear-probe initialisation."""
 
     def _set_layerwise_lr(self, net):
@@ -143,7 +146,10 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         ]
         train_split = None
         if self.early_stopping:
-            train_split = ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
+            # A fixed seed even when unseeded: the linear probe must see the
+            # same split as the training loop (see FineTunedClassifier._init_head).
+            split_seed = seed if seed is not None else int(np.random.randint(np.iinfo(np.int32).max))
+            train_split = ValidSplit(self.validation_fraction, stratified=True, random_state=split_seed)
             callbacks.append(("early_stopping", EarlyStopping(patience=self.n_iter_no_change, load_best=True)))
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))

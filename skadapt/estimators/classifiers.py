@@ -13,7 +13,7 @@ _SHARED_PARAMS = """
         Rows per optimisation step (and per prediction batch).
     weight_decay : float
         AdamW's decoupled weight decay.
-    warmup : float, default=0.1
+    warmup : float
         Fraction of the steps over which the learning rate rises linearly
         from 0; it then decays linearly to 0 at the last step.
     frozen_groups : int or "all", default=0
@@ -36,7 +36,7 @@ _SHARED_PARAMS = """
         e.g. ``{"max_length": 128}``.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Added to the training loop, e.g. ``skorch.callbacks.Checkpoint``.
-    device : {"auto", "cpu", "cuda"}, default="auto"
+    device : {"auto", "cpu", "cuda", "mps"}, default="auto"
         ``"auto"`` uses a CUDA GPU when one is present.
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
@@ -136,7 +136,7 @@ class FineTunedClassifier(_BackboneClassifier):
             raise ValueError(f"head_init must be 'linear_probe' or 'random', got {self.head_init!r}.")
         return super()._check_params()
 
-    def _init_head(self, module, backbone, items, y, device):
+    def _init_head(self, module, backbone, items, y, device, train_index):
         if self.head_init != "linear_probe":
             return
         import torch
@@ -144,6 +144,11 @@ class FineTunedClassifier(_BackboneClassifier):
 
         from ._network import encode
 
+        # With early stopping the probe sees the training rows only, so the
+        # validation loss stays an honest measure from the first epoch.
+        if len(np.unique(y[train_index])) == len(np.unique(y)):
+            items = items[train_index] if isinstance(items, np.ndarray) else [items[i] for i in train_index]
+            y = y[train_index]
         module.backbone.eval()
         features = encode(backbone, module.backbone, items, batch_size=self.batch_size, device=device,
                           progress=bool(self.verbose), desc="linear probe")

@@ -27,13 +27,15 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
     normalize : bool or None, default=None
         L2-normalise the features (``True``), don't (``False``), or keep the
         model's own choice (``None``; all-MiniLM-L6-v2 normalises).
-    pooling : {"mean", "cls", "max"} or None, default=None
+    pooling : {"mean", "cls", "max", "lasttoken", "weightedmean"} or None, default=None
         How token features become one vector; ``None`` keeps the model's.
     max_length : int or None, default=None
         Tokens kept per text (longer ones are truncated); ``None`` keeps the model's.
     backbone_kwargs : dict, default=None
         Further backbone options.
-    device : {"auto", "cpu", "cuda"}, default="auto"
+    device : {"auto", "cpu", "cuda", "mps"}, default="auto"
+        ``"auto"`` uses a CUDA GPU when one is present. Resolved at each
+        ``transform``, so a featurizer pickled on a GPU machine runs on a CPU one.
     verbose : int, default=0
         ``1`` shows a progress bar over the batches.
 
