@@ -11,7 +11,7 @@ on the train split of SST-2, TREC and CR, scores the test split, and repeats
 on 8 and 64 rows per class (stratified, seed 0) of SST-2 and TREC. Writes
 ``results/strategies.json`` and ``results/strategies.md`` and prints the table.
 
-    python benchmarks/strategies.py                 # everything (~30 min on 2 cores)
+    python benchmarks/strategies.py                 # everything (about 17 min on 2 cores)
     python benchmarks/strategies.py --datasets trec --strategies transfer,tfidf
 """
 

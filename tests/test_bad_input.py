@@ -65,7 +65,7 @@ def test_bad_targets(y, message):
         ({"warmup": 2}, r"warmup == 2, must be <= 1"),
         ({"head_dropout": 1.0}, r"head_dropout == 1.0, must be < 1"),
         ({"backbone_kwargs": {"nope": 1}}, r"backbone_kwargs=\{'nope': 1\} does not fit backbone 'textcnn'.*embedding_dim"),
-        ({"device": "tpu"}, r"device must be 'auto', 'cpu' or 'cuda'"),
+        ({"device": "tpu"}, r"device must be 'auto', 'cpu', 'cuda'"),
     ],
 )
 def test_bad_parameters(params, message):

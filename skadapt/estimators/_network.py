@@ -5,6 +5,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..cache import build_module
+
 
 class BackboneWithHead(nn.Module):
     """A backbone's features under a new classification head (dropout + linear).
@@ -20,7 +22,7 @@ class BackboneWithHead(nn.Module):
 
     def __init__(self, recipe, n_classes, pretrained, dropout=0.0, frozen_groups=0):
         super().__init__()
-        self.backbone = recipe.build(pretrained=pretrained)
+        self.backbone = build_module(recipe, pretrained=pretrained, trainable=True)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(recipe.out_features, n_classes))
         self.layer_groups = recipe.layer_groups(self.backbone)
         n_groups = len(self.layer_groups)

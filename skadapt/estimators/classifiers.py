@@ -136,22 +136,38 @@ class FineTunedClassifier(_BackboneClassifier):
             raise ValueError(f"head_init must be 'linear_probe' or 'random', got {self.head_init!r}.")
         return super()._check_params()
 
-    def _init_head(self, module, backbone, items, y, device, train_index):
+    def _init_head(self, module, spec, backbone, X, items, y, device, train_index):
         if self.head_init != "linear_probe":
             return
         import torch
         from sklearn.linear_model import LogisticRegression
 
+        from ..cache import cached_encode, feature_identity, stores_for
         from ._network import encode
 
         # With early stopping the probe sees the training rows only, so the
         # validation loss stays an honest measure from the first epoch.
         if len(np.unique(y[train_index])) == len(np.unique(y)):
             items = items[train_index] if isinstance(items, np.ndarray) else [items[i] for i in train_index]
+            X = [X[i] for i in train_index]
             y = y[train_index]
         module.backbone.eval()
-        features = encode(backbone, module.backbone, items, batch_size=self.batch_size, device=device,
+
+        def encode_items(rows):
+            return encode(backbone, module.backbone, rows, batch_size=self.batch_size, device=device,
                           progress=bool(self.verbose), desc="linear probe")
+
+        # The untrained backbone computes exactly PretrainedFeaturizer's
+        # features: shared with it through the embedding cache, so that a
+        # grid search over fine-tuning settings encodes each text once.
+        identity = None
+        if backbone.input_kind == "text":
+            identity = feature_identity(spec, backbone, dict(self.backbone_kwargs or {}))
+        if identity is not None:
+            features = cached_encode(list(X), identity, stores_for(True),
+                                     lambda texts: encode_items(backbone.prepare(texts)))
+        else:
+            features = encode_items(items)
         probe = LogisticRegression(C=1.0, max_iter=1000).fit(features, y)
         coef, intercept = probe.coef_, probe.intercept_
         if coef.shape[0] == 1:  # binary: softmax over (-z/2, z/2) equals sigmoid(z)

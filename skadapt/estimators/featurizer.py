@@ -1,11 +1,14 @@
 """Transfer learning: a frozen pretrained backbone as a feature extractor."""
 
+import copy
 import numbers
+import os
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..cache import build_module, cached_encode, feature_identity, stores_for
 from ..registry import get_backbone
 from . import _validation as v
 
@@ -33,6 +36,12 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         Tokens kept per text (longer ones are truncated); ``None`` keeps the model's.
     backbone_kwargs : dict, default=None
         Further backbone options.
+    cache : bool, str, path or joblib.Memory, default=True
+        Reuse the features of texts already encoded by this backbone with the
+        same weights and options — across folds, grid candidates and refits
+        (see ``docs/caching.md``). ``True``: in this process (a bounded
+        in-memory store); a folder or a ``joblib.Memory``: also on disk, shared
+        by worker processes and later runs; ``False``: always encode.
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
         ``"auto"`` uses a CUDA GPU when one is present. Resolved at each
         ``transform``, so a featurizer pickled on a GPU machine runs on a CPU one.
@@ -44,7 +53,8 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
     backbone_ : skadapt.backbones.Backbone
         The loaded backbone recipe (tokeniser).
     module_ : torch.nn.Module
-        The frozen backbone module, in eval mode.
+        The frozen backbone module, in eval mode; shared with every other
+        featurizer of the same backbone and options in this process.
     n_features_out_ : int
         Width of the features.
 
@@ -68,6 +78,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         pooling=None,
         max_length=None,
         backbone_kwargs=None,
+        cache=True,
         device="auto",
         verbose=0,
     ):
@@ -77,6 +88,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         self.pooling = pooling
         self.max_length = max_length
         self.backbone_kwargs = backbone_kwargs
+        self.cache = cache
         self.device = device
         self.verbose = verbose
 
@@ -109,17 +121,31 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
                 "random; use a pretrained backbone such as 'minilm' (see skadapt.list_backbones())."
             )
         v.check_input(self, X, spec.input_kind, reset=True)
+        stores = self._stores()
         device = v.resolve_device(self.device)
-        backbone = spec.create(**self._backbone_options())
-        module = backbone.build(pretrained=True)
-        module.eval().requires_grad_(False).to(device)
+        options = self._backbone_options()
+        backbone = spec.create(**options)
+        module = build_module(backbone, pretrained=True, trainable=False)  # shared, on the CPU
+        if device != "cpu":  # a private copy: the shared module stays where others expect it
+            module = copy.deepcopy(module).to(device)
         self.backbone_ = backbone
         self.module_ = module
         self.n_features_out_ = backbone.out_features
+        self.cache_key_ = feature_identity(spec, backbone, options) if stores else None
         return self
+
+    def _stores(self):
+        allowed = isinstance(self.cache, (bool, str, os.PathLike)) or self.cache is None
+        if not (allowed or hasattr(self.cache, "location")):  # a joblib.Memory
+            raise ValueError(
+                f"cache must be True, False, a folder or a joblib.Memory, got {type(self.cache).__name__}."
+            )
+        return stores_for(self.cache)
 
     def transform(self, X):
         """Features of ``X``: a float32 array of shape ``(n_samples, n_features_out_)``."""
+        import torch
+
         from ._network import encode
 
         check_is_fitted(self)
@@ -127,17 +153,23 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         # Resolved at each call, not stored at fit: a featurizer fitted and
         # pickled on a GPU machine then transforms on a CPU-only one.
         device = v.resolve_device(self.device)
-        self.module_.to(device)
-        items = self.backbone_.prepare(X)
-        return encode(self.backbone_, self.module_, items, batch_size=self.batch_size,
-                      device=device, progress=bool(self.verbose))
+        current, wanted = next(self.module_.parameters()).device, torch.device(device)
+        if current.type != wanted.type or (wanted.index is not None and current.index != wanted.index):
+            self.module_ = copy.deepcopy(self.module_).to(device)
+
+        def encode_texts(texts):
+            return encode(self.backbone_, self.module_, self.backbone_.prepare(texts),
+                          batch_size=self.batch_size, device=device, progress=bool(self.verbose))
+
+        stores = self._stores()
+        if not stores or self.cache_key_ is None or self.backbone_.input_kind != "text":
+            return encode_texts(X)
+        return cached_encode(list(X), self.cache_key_, stores, encode_texts)
 
     def __getstate__(self):
         # Weights are pickled from the CPU, so that unpickling needs no GPU.
         state = self.__dict__.copy()
         if "module_" in state and next(state["module_"].parameters()).device.type != "cpu":
-            import copy
-
             state["module_"] = copy.deepcopy(state["module_"]).to("cpu")
         return state
 
