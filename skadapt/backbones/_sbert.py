@@ -162,7 +162,15 @@ def _reinitialise(hf_model):
     from transformers import AutoModel
 
     fresh = AutoModel.from_config(hf_model.config)
-    hf_model.load_state_dict(fresh.state_dict(), strict=False)
+    # Not strict: the fresh model may carry parts (a pooler) that the loaded
+    # one left out. A weight of the loaded model without a fresh draw would
+    # stay pretrained, so that is an error.
+    missing = hf_model.load_state_dict(fresh.state_dict(), strict=False).missing_keys
+    if missing:
+        raise RuntimeError(
+            f"could not re-initialise {len(missing)} weights of {type(hf_model).__name__} "
+            f"(e.g. {missing[0]!r}); the model cannot be trained from scratch."
+        )
 
 
 class SentenceEncoder(nn.Module):
