@@ -117,10 +117,25 @@ def build_module(backbone, *, pretrained, trainable):
     vars(backbone).update(entry.state)
     if not trainable:
         return entry.module
-    module = copy.deepcopy(entry.module).train()
+    module = copy.deepcopy(entry.module, _shared_readonly(entry.module)).train()
     for name, param in module.named_parameters():
         param.requires_grad_(entry.trainable[name])
     return module
+
+
+def _shared_readonly(module):
+    """A deepcopy memo that keeps tokenisers shared: training never changes
+    them, and copying one costs as much as copying MiniLM's weights."""
+    try:
+        from transformers import PreTrainedTokenizerBase
+    except ImportError:
+        return {}
+    return {
+        id(value): value
+        for sub in module.modules()
+        for value in vars(sub).values()
+        if isinstance(value, PreTrainedTokenizerBase)
+    }
 
 
 def _load(backbone):
