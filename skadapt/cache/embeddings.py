@@ -229,7 +229,8 @@ def cached_encode(texts, identity, stores, encode):
     """Rows for ``texts``: looked up in ``stores``, the rest from ``encode``.
 
     ``encode(list_of_texts)`` returns a float32 ``(n, d)`` array; it is called
-    once, with each missing text once. New rows go into every store.
+    once: with each missing text once, or, when at most 5 % of the rows hit
+    and no text repeats, with all of them. New rows go into every store.
     """
     keys = text_keys(texts)
     found = {}
@@ -256,8 +257,6 @@ def cached_encode(texts, identity, stores, encode):
         new_rows = encode([texts[i] for i in first.values()])
         for store in stores:
             store.put_many(identity, list(first), new_rows)
-        if len(first) == len(keys):  # all new and distinct: no second copy of the output
-            return new_rows
         found.update(zip(first, new_rows))
     return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 

@@ -138,10 +138,10 @@ def _shared_readonly(module):
     }
 
 
-def _load(backbone):
+def _load(backbone, key=None):
     import torch
 
-    key = _recipe_key(backbone)
+    key = key or _recipe_key(backbone)
     with _lock:
         if key in _shared:
             _shared.move_to_end(key)
@@ -167,20 +167,16 @@ def pretrained_identity(backbone):
     reads: equal digests, equal model. Computed once per shared module
     (MiniLM: about 0.1 s) and remembered. ``None`` for recipes that are not
     shareable (their output depends on what ``fit`` learned)."""
-    fitted = {k for k in vars(backbone) if k.endswith("_")}
-    if fitted - _load_state_keys(backbone):  # state that build() did not set: learned in fit
-        return None
-    entry = _load(backbone)
-    if entry.weights_digest is None:
-        entry.weights_digest = weights_fingerprint(entry.module)
-    return f"{entry.weights_digest}:{entry.files_digest}"
-
-
-def _load_state_keys(backbone):
     key = _recipe_key(backbone)
     with _lock:
         entry = _shared.get(key)
-    return set(entry.state) if entry is not None else set()
+    fitted = {k for k in vars(backbone) if k.endswith("_")}
+    if fitted - set(entry.state if entry is not None else ()):  # not set by build(): learned in fit
+        return None
+    entry = entry or _load(backbone, key)
+    if entry.weights_digest is None:
+        entry.weights_digest = weights_fingerprint(entry.module)
+    return f"{entry.weights_digest}:{entry.files_digest}"
 
 
 def weights_fingerprint(module):
