@@ -1,5 +1,6 @@
 """skadapt: learning from scratch, transfer learning and fine-tuning as scikit-learn estimators."""
 
+from .backbones._exported import export_backbone
 from .estimators import FineTunedClassifier, PretrainedFeaturizer, ScratchClassifier
 from .hookspecs import hookimpl
 from .registry import (
@@ -20,6 +21,7 @@ __all__ = [
     "PretrainedFeaturizer",
     "ScratchClassifier",
     "UnknownBackboneError",
+    "export_backbone",
     "get_backbone",
     "hookimpl",
     "list_backbones",

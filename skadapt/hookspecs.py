@@ -36,6 +36,9 @@ def register_backbones(register):
     ``has_pretrained`` of a ``Backbone`` subclass; ``description`` to the first
     line of its docstring. With ``takes_argument=True`` the backbone is named
     ``"name:argument"`` and ``argument`` is the factory's first positional
-    argument (a path or hub id, say). Registering a name that another plugin already
+    argument (a path or hub id, say); such a backbone may register
+    ``input_kind="auto"`` when the argument decides what it takes, if its
+    factory has an ``input_kind_for(argument)`` attribute returning the kind.
+    Registering a name that another plugin already
     registered raises :class:`skadapt.registry.DuplicateBackboneError`.
     """

@@ -21,6 +21,8 @@ DEFAULT_PLUGINS = (
     "skadapt.backbones.mlp",
     "skadapt.backbones.textcnn",
     "skadapt.backbones.sbert",
+    "skadapt.backbones.cnn",
+    "skadapt.backbones.exported",
 )
 
 

@@ -45,8 +45,11 @@ class BackboneSpec:
         Called with the backbone options, returns a
         :class:`skadapt.backbones.Backbone`. A ``"module:attribute"`` string
         is imported on first use, so that registering stays cheap.
-    input_kind : {"text", "array", "image"}
-        What ``X`` the backbone accepts.
+    input_kind : {"text", "array", "image", "auto"}
+        What ``X`` the backbone accepts. ``"auto"`` (only in listings of
+        ``"name:argument"`` backbones) means it depends on the argument: the
+        factory's ``input_kind_for(argument)`` says, and :func:`get_backbone`
+        returns the resolved kind.
     has_pretrained : bool
         Whether pretrained weights exist (``PretrainedFeaturizer`` and
         ``FineTunedClassifier`` need them).
@@ -142,9 +145,14 @@ def _make_register(registry, plugin_name, distribution, pending):
             raise ValueError(f"backbone name must be a non-empty string without ':', got {name!r}.")
         if input_kind is None:
             input_kind = getattr(factory, "input_kind", None)
-        if input_kind not in INPUT_KINDS:
+        if input_kind == "auto" and not takes_argument:
             raise ValueError(
-                f"backbone {name!r}: input_kind must be one of {INPUT_KINDS}, got {input_kind!r}."
+                f"backbone {name!r}: input_kind='auto' needs takes_argument=True and a factory with an "
+                "input_kind_for(argument) function."
+            )
+        if input_kind not in (*INPUT_KINDS, "auto"):
+            raise ValueError(
+                f"backbone {name!r}: input_kind must be one of {INPUT_KINDS} (or 'auto'), got {input_kind!r}."
             )
         if pretrained is None:
             pretrained = bool(getattr(factory, "has_pretrained", False))
@@ -247,7 +255,11 @@ def get_backbone(name):
                 f"backbone={name!r}: {spec.name!r} takes no ':argument'; use backbone={spec.name!r} "
                 "and pass options in backbone_kwargs."
             )
-        return replace(spec, argument=argument) if sep else spec
+        if not sep:
+            return spec
+        if spec.input_kind == "auto":  # e.g. an exported backbone: its folder says what it takes
+            return replace(spec, argument=argument, input_kind=spec.load_factory().input_kind_for(argument))
+        return replace(spec, argument=argument)
     available = sorted(registry.names)
     close = difflib.get_close_matches(base, available, n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""

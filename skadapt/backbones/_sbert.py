@@ -114,6 +114,18 @@ class SentenceTransformerBackbone(Backbone):
         ids, mask = pad_batch(items, self.tokenizer_.pad_token_id or 0)
         return {"input_ids": ids, "attention_mask": mask}
 
+    def export(self, module, folder):
+        # A sentence-transformers folder (safetensors weights, configs,
+        # tokeniser): loadable as "sbert:FOLDER" and by sentence-transformers itself.
+        module.st.save(folder, safe_serialization=True, create_model_card=False)
+        return {"backbone": "sbert", "argument": "."}
+
+    def export_options(self):
+        return {"max_length": self.max_length}  # pooling and normalisation are saved in the folder
+
+    def export_state(self):
+        return {}  # the tokeniser is saved in the folder
+
     def layer_groups(self, module):
         # Embeddings, then each transformer block, then whatever sits on top
         # (pooler, dense layers): found by structure, so any BERT-like model works.

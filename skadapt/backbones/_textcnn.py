@@ -76,6 +76,14 @@ class TextCNNBackbone(Backbone):
         self.analyzer_ = CountVectorizer(lowercase=self.lowercase, token_pattern=TOKEN_PATTERN).build_analyzer()
         return self
 
+    def export_state(self):
+        return {"vocabulary_": self.vocabulary_}  # the analyzer is a function, rebuilt from the options
+
+    def restore_state(self, state):
+        self.vocabulary_ = dict(state["vocabulary_"])
+        self.analyzer_ = CountVectorizer(lowercase=self.lowercase, token_pattern=TOKEN_PATTERN).build_analyzer()
+        return self
+
     def build(self, *, pretrained):
         if pretrained:
             raise ValueError("backbone 'textcnn' has no pretrained weights; use ScratchClassifier.")

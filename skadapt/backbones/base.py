@@ -1,5 +1,9 @@
 """The contract every backbone recipe fulfils."""
 
+import inspect
+
+WEIGHTS_FILE = "model.safetensors"
+
 
 class Backbone:
     """A backbone recipe: preprocessing, an ``nn.Module`` and its layer groups.
@@ -14,9 +18,20 @@ class Backbone:
         features = module(**batch)           # (batch, backbone.out_features)
 
     Subclasses set the class attributes and implement :meth:`build`,
-    :meth:`prepare` and :meth:`collate`; :meth:`fit` and
-    :meth:`layer_groups` have defaults. Backbone objects are pickled with a
-    fitted estimator, so keep them free of open files and live modules.
+    :meth:`prepare` and :meth:`collate`; :meth:`fit`,
+    :meth:`layer_groups` and the export methods have defaults. Backbone
+    objects are pickled with a fitted estimator, so keep them free of open
+    files and live modules.
+
+    What :meth:`prepare` receives depends on ``input_kind``: a list of
+    ``str`` for ``"text"``; a float array ``(n, n_features)`` for
+    ``"array"``; for ``"image"`` a list of ``float32`` arrays
+    ``(height, width, channels)`` with values in ``[0, 1]`` and 1 or 3
+    channels, sizes possibly differing (see :func:`skadapt.images.load_images`).
+
+    :func:`skadapt.export_backbone` saves a trained module with
+    :meth:`export`, :meth:`export_options` and :meth:`export_state`; the
+    backbone ``"exported:FOLDER"`` re-creates the recipe from them.
 
     Attributes
     ----------
@@ -60,6 +75,54 @@ class Backbone:
             for name, child in module.named_children()
             if any(True for _ in child.parameters())
         ]
+
+    # -- export: a trained module becomes a pretrained backbone ---------------
+    def export(self, module, folder):
+        """Save the trained ``module`` into the existing ``folder``; say how to rebuild it.
+
+        Returns a dict. The default saves the weights as
+        :data:`WEIGHTS_FILE` (safetensors: tensors only, nothing that runs
+        code on load) and returns ``{"weights": WEIGHTS_FILE}``: the recipe is
+        then re-created from :meth:`export_options` and :meth:`export_state`,
+        and the weights are loaded into ``build(pretrained=False)``'s module.
+        A recipe whose module is a model folder of its own (a
+        sentence-transformers or Hugging Face model) saves that folder instead
+        and returns ``{"backbone": registered_name, "argument": "."}``: the
+        backbone is then ``"registered_name:FOLDER"`` with :meth:`export_options`.
+        """
+        import os
+
+        from safetensors.torch import save_model
+
+        save_model(module, os.path.join(folder, WEIGHTS_FILE))
+        return {"weights": WEIGHTS_FILE}
+
+    def export_options(self):
+        """The constructor options that re-create this recipe (JSON-serialisable).
+
+        The default reads every ``__init__`` parameter back from the
+        attribute of the same name.
+        """
+        parameters = inspect.signature(type(self).__init__).parameters
+        return {
+            name: getattr(self, name)
+            for name, p in parameters.items()
+            if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and hasattr(self, name)
+        }
+
+    def export_state(self):
+        """The preprocessing state :meth:`fit` learned, JSON-serialisable.
+
+        The default returns every attribute ending in ``_`` (numbers,
+        strings, lists, dicts and numpy arrays are saved); override it, with
+        :meth:`restore_state`, when such an attribute is not plain data.
+        """
+        return {k: v for k, v in vars(self).items() if k.endswith("_")}
+
+    def restore_state(self, state):
+        """Set the state :meth:`export_state` returned; returns self."""
+        vars(self).update(state)
+        return self
 
     def __repr__(self):
         return f"{type(self).__name__}()"

@@ -30,8 +30,20 @@ DEFAULT_MEMORY_BYTES = 512 * 2**20
 
 
 def text_keys(texts):
-    """A 128-bit digest per text, as 32-character hex strings."""
-    return [hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest() for t in texts]
+    """A 128-bit digest per input, as 32-character hex strings.
+
+    Texts are digested as UTF-8; images (numpy arrays, as
+    :func:`skadapt.images.load_images` returns them) by shape, type and pixels.
+    """
+    return [_digest(t) for t in texts]
+
+
+def _digest(item):
+    if isinstance(item, str):
+        return hashlib.blake2b(item.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    digest = hashlib.blake2b(f"{item.dtype.str}{item.shape}".encode(), digest_size=16)
+    digest.update(np.ascontiguousarray(item).view(np.uint8).reshape(-1))
+    return digest.hexdigest()
 
 
 def backbone_identity(**parts):

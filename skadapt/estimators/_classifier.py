@@ -58,8 +58,10 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : list of str, or array of shape (n_samples, n_features)
-            Texts for text backbones, a numeric matrix for ``mlp``.
+        X : list of str, array of shape (n_samples, n_features), or images
+            Texts for text backbones, a numeric matrix for ``mlp``; for image
+            backbones an array ``(n_samples, height, width[, channels])``
+            (uint8, or floats in [0, 1]), a list of PIL images or of file paths.
         y : array-like of shape (n_samples,)
             Labels of any hashable type.
 

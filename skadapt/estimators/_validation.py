@@ -89,12 +89,38 @@ def check_arrays(estimator, X, backbone, *, reset):
 
 
 def check_input(estimator, X, input_kind, *, reset):
-    """Validate ``X`` for a backbone of ``input_kind`` (texts or a numeric matrix)."""
+    """Validate ``X`` for a backbone of ``input_kind``: texts, a numeric matrix
+    or images (returned as a list of ``(H, W, C)`` float arrays)."""
     if input_kind == "array":
         return check_arrays(estimator, X, estimator.backbone, reset=reset)
     if reset:  # left over from an earlier fit on a numeric backbone
         estimator.__dict__.pop("n_features_in_", None)
+    if input_kind == "image":
+        from ..images import load_images
+
+        if looks_like_text(X) and not _all_paths(X):
+            raise ValueError(
+                f"backbone {estimator.backbone!r} expects images, got text; give image file paths, "
+                "PIL images or an array, or use a text backbone such as 'minilm'."
+            )
+        return load_images(X, estimator.backbone)
     return check_texts(X, estimator.backbone)
+
+
+def _all_paths(X):
+    """Whether a list of strings reads as file paths (some exist or carry an image suffix)."""
+    import os
+
+    items = X.tolist() if isinstance(X, np.ndarray) else X
+    if isinstance(items, (str, bytes)) or not isinstance(items, (list, tuple)) or not items:
+        return hasattr(X, "iloc")  # a column of paths; load_images says if they are not
+    sample = items[:20]
+    return any(isinstance(p, str) and ("/" in p or os.sep in p or os.path.exists(p)
+                                       or os.path.splitext(p)[1].lower() in IMAGE_SUFFIXES)
+               for p in sample)
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
 
 def set_input_tags(tags, backbone):
@@ -112,6 +138,7 @@ def set_input_tags(tags, backbone):
         kind = "text"
     tags.input_tags.two_d_array = kind == "array"
     tags.input_tags.string = kind == "text"
+    tags.input_tags.three_d_array = kind == "image"
     return tags
 
 

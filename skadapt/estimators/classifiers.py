@@ -161,7 +161,7 @@ class FineTunedClassifier(_BackboneClassifier):
         # features: shared with it through the embedding cache, so that a
         # grid search over fine-tuning settings encodes each text once.
         identity = None
-        if backbone.input_kind == "text":
+        if backbone.input_kind in ("text", "image"):
             identity = feature_identity(spec, backbone, dict(self.backbone_kwargs or {}))
         if identity is not None:
             features = cached_encode(list(X), identity, stores_for(True),

@@ -24,7 +24,10 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
     ----------
     backbone : str, default="minilm"
         A registered backbone with pretrained weights (``skadapt.list_backbones()``);
-        ``"sbert:/path/to/model"`` loads any sentence-transformers model.
+        ``"sbert:/path/to/model"`` loads any sentence-transformers model,
+        ``"exported:/path"`` a backbone saved by :func:`skadapt.export_backbone`.
+        Image backbones take an array ``(n, height, width[, channels])``, PIL
+        images or file paths as ``X``.
     batch_size : int, default=32
         Rows encoded at once.
     normalize : bool or None, default=None
@@ -162,7 +165,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
                           batch_size=self.batch_size, device=device, progress=bool(self.verbose))
 
         stores = self._stores()
-        if not stores or self.cache_key_ is None or self.backbone_.input_kind != "text":
+        if not stores or self.cache_key_ is None or self.backbone_.input_kind == "array":
             return encode_texts(X)
         return cached_encode(list(X), self.cache_key_, stores, encode_texts)
 

@@ -1,0 +1,263 @@
+"""Loading a backbone that :func:`skadapt.export_backbone` saved.
+
+The folder holds ``skadapt-backbone.json`` (which registered backbone, its
+options, the preprocessing learned in ``fit``) and the weights as
+safetensors, or a model folder of the recipe's own (sentence-transformers,
+Hugging Face). Nothing in it is a pickle, and only code of installed,
+registered backbones runs when it is loaded.
+"""
+
+import json
+import os
+
+import numpy as np
+
+from .base import Backbone
+
+CONFIG_FILE = "skadapt-backbone.json"
+FORMAT = 1
+
+
+def read_config(folder):
+    """The export description in ``folder``, or a ``ValueError`` saying what is wrong."""
+    path = os.path.join(folder, CONFIG_FILE)
+    if not os.path.isdir(folder):
+        raise ValueError(f"backbone 'exported:{folder}': no such folder; give a folder written by skadapt.export_backbone.")
+    try:
+        with open(path, encoding="utf-8") as file:
+            config = json.load(file)
+    except FileNotFoundError:
+        raise ValueError(
+            f"backbone 'exported:{folder}': the folder has no {CONFIG_FILE}; give a folder written by "
+            "skadapt.export_backbone."
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"backbone 'exported:{folder}': {CONFIG_FILE} is not valid JSON ({exc}).") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ValueError(
+            f"backbone 'exported:{folder}': {CONFIG_FILE} has format {config.get('format') if isinstance(config, dict) else None!r}; "
+            f"this skadapt reads format {FORMAT}."
+        )
+    return config
+
+
+def to_json(value):
+    """Plain JSON for options and fitted state; arrays and tuples keep their type."""
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
+    if isinstance(value, tuple):
+        return {"__tuple__": [to_json(v) for v in value]}
+    if isinstance(value, list):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("dict keys must be strings")
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"{type(value).__name__} is not plain data")
+
+
+def from_json(value):
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            return np.asarray(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
+        if "__tuple__" in value:
+            return tuple(from_json(v) for v in value["__tuple__"])
+        return {k: from_json(v) for k, v in value.items()}
+    return value
+
+
+def load_exported(path, **overrides):
+    """The recipe saved in ``path``; ``overrides`` replace saved options
+    (those that change the architecture make the weights not fit)."""
+    from ..registry import get_backbone
+
+    folder = os.path.abspath(os.fspath(path))
+    config = read_config(folder)
+    options = {**from_json(config.get("options", {})), **overrides}
+    if config.get("argument") == ".":  # the folder is the recipe's own model folder
+        return get_backbone(f"{config['backbone']}:{folder}").create(**options)
+    recipe = get_backbone(config["backbone"]).create(**options)
+    recipe.restore_state(from_json(config.get("state", {})))
+    return ExportedBackbone(folder, config["backbone"], recipe, config["weights"], config.get("out_features"))
+
+
+def _input_kind_for(argument):
+    return read_config(os.path.abspath(argument))["input_kind"]
+
+
+load_exported.input_kind_for = _input_kind_for
+
+
+class ExportedBackbone(Backbone):
+    """A recipe re-created from an export, with its trained weights.
+
+    ``fit`` keeps the exported preprocessing (vocabulary, image size and
+    statistics); ``build(pretrained=True)`` loads the saved weights.
+    """
+
+    has_pretrained = True
+
+    def __init__(self, path, name, recipe, weights, out_features=None):
+        self.path = path
+        self.name = name
+        self.recipe = recipe
+        self.weights = weights
+        self.input_kind = recipe.input_kind
+        self.out_features = out_features
+
+    def fit(self, X):
+        return self  # the preprocessing learned before export stays, so the weights keep their meaning
+
+    def build(self, *, pretrained):
+        module = self.recipe.build(pretrained=False)
+        if pretrained:
+            from safetensors.torch import load_model
+
+            try:
+                load_model(module, os.path.join(self.path, self.weights), strict=True)
+            except RuntimeError as exc:
+                first = str(exc).strip().splitlines()[0]
+                raise ValueError(
+                    f"the weights in {self.path!r} do not fit backbone {self.name!r} with options "
+                    f"{self.recipe!r} ({first}); do not change options that set the architecture."
+                ) from None
+        self.out_features = self.recipe.out_features
+        return module
+
+    def prepare(self, X):
+        return self.recipe.prepare(X)
+
+    def collate(self, items):
+        return self.recipe.collate(items)
+
+    def layer_groups(self, module):
+        return self.recipe.layer_groups(module)
+
+    def export(self, module, folder):
+        description = self.recipe.export(module, folder)
+        description.setdefault("backbone", self.name)
+        return description
+
+    def export_options(self):
+        return self.recipe.export_options()
+
+    def export_state(self):
+        return self.recipe.export_state()
+
+    def __repr__(self):
+        return f"ExportedBackbone({os.path.basename(self.path)!r}, {self.recipe!r})"
+
+
+def export_backbone(estimator, folder, *, overwrite=False):
+    """Save the trained backbone of a fitted classifier as a pretrained backbone.
+
+    The backbone (without the classification head) is written to ``folder``
+    as safetensors weights plus ``skadapt-backbone.json`` (the registered
+    backbone, its options and the preprocessing it learned), never as a
+    pickle. ``PretrainedFeaturizer``, ``FineTunedClassifier`` and
+    ``ScratchClassifier`` then use it as ``backbone="exported:FOLDER"``.
+
+    Parameters
+    ----------
+    estimator : ScratchClassifier or FineTunedClassifier, or a Pipeline ending in one
+        Fitted.
+    folder : str or path
+        Created; it must not exist yet or be empty, unless ``overwrite``.
+    overwrite : bool, default=False
+        Replace an existing export in ``folder``.
+
+    Returns
+    -------
+    str
+        The backbone name to use, ``"exported:<absolute folder>"``.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from skadapt import ScratchClassifier, PretrainedFeaturizer, export_backbone
+    >>> X = np.random.default_rng(0).random((40, 8, 8))
+    >>> y = np.arange(40) % 2
+    >>> clf = ScratchClassifier(backbone="cnn", max_epochs=1, random_state=0).fit(X, y)
+    >>> name = export_backbone(clf, tempfile.mkdtemp() + "/digits-cnn")
+    >>> PretrainedFeaturizer(name).fit(X).transform(X).shape
+    (40, 64)
+    """
+    import shutil
+    import tempfile
+
+    import torch
+    from sklearn.utils.validation import check_is_fitted
+
+    from .. import __version__
+    from ..registry import get_backbone
+
+    from ..estimators._classifier import _BackboneClassifier
+
+    model = estimator[-1] if hasattr(estimator, "steps") else estimator
+    if not isinstance(model, _BackboneClassifier):
+        raise ValueError(
+            f"estimator must be a ScratchClassifier or FineTunedClassifier (or a Pipeline ending in one), "
+            f"got {type(model).__name__}."
+        )
+    check_is_fitted(model)
+    if not isinstance(folder, (str, os.PathLike)):
+        raise ValueError(f"folder must be a path, got {type(folder).__name__}.")
+    folder = os.path.abspath(os.fspath(folder))
+    if os.path.exists(folder):
+        if not os.path.isdir(folder):
+            raise ValueError(f"folder {folder!r} is a file; give a new folder to export into.")
+        if os.listdir(folder) and not overwrite:
+            raise ValueError(f"folder {folder!r} exists and is not empty; pass overwrite=True or give a new folder.")
+    recipe, module = model.backbone_, model.net_.module_.backbone
+    if next(module.parameters(), torch.empty(0)).device.type != "cpu":
+        import copy
+
+        module = copy.deepcopy(module).cpu()
+    parent = os.path.dirname(folder)
+    os.makedirs(parent, exist_ok=True)
+    # Written into a sibling folder and renamed at the end, so that a failed
+    # export never leaves a half-written backbone behind.
+    staging = tempfile.mkdtemp(prefix=".export-", dir=parent)
+    try:
+        description = recipe.export(module, staging)
+        config = {
+            "format": FORMAT,
+            "skadapt_version": __version__,
+            "backbone": description.get("backbone", get_backbone(model.backbone).name),
+            "argument": description.get("argument"),
+            "weights": description.get("weights"),
+            "input_kind": recipe.input_kind,
+            "out_features": recipe.out_features,
+            "options": _plain(recipe.export_options(), "options"),
+            "state": _plain(recipe.export_state(), "state") if description.get("argument") is None else {},
+            "trained_by": {
+                "estimator": type(model).__name__,
+                "backbone": model.backbone,
+                "classes": [str(c) for c in model.classes_],
+            },
+        }
+        with open(os.path.join(staging, CONFIG_FILE), "w", encoding="utf-8") as file:
+            json.dump(config, file, indent=2)
+        if os.path.exists(folder):
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return f"exported:{folder}"
+
+
+def _plain(values, what):
+    try:
+        return to_json(values)
+    except TypeError as exc:
+        raise TypeError(
+            f"the backbone's {what} cannot be saved as JSON ({exc}); its recipe must override "
+            f"export_{what if what == 'state' else 'options'}()."
+        ) from None
