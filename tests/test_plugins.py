@@ -277,7 +277,7 @@ def test_list_backbones_filter_and_rows():
     assert [row["name"] for row in all_rows] == sorted(row["name"] for row in all_rows)
     for row in all_rows:
         assert ROW_KEYS <= set(row)
-        assert row["input_kind"] in ("text", "array", "image")
+        assert row["input_kind"] in ("text", "array", "image", "auto")
         assert isinstance(row["pretrained"], bool)
     assert skadapt.list_backbones("no-such-*") == []
 
