@@ -190,3 +190,65 @@ def test_a_failing_fit_is_reported_and_the_others_kept(data_csv, tmp_path, monke
 def test_backbones_subcommand_as_module():
     listing = subprocess.run([sys.executable, "-m", "skadapt", "backbones"], capture_output=True, text=True, check=True)
     assert "minilm" in listing.stdout and "textcnn" in listing.stdout and "pretrained" in listing.stdout
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    """Digits 0-2 of sklearn's bundled 8x8 digits as PNG files, one subfolder per class."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    root = tmp_path / "digits"
+    for label in (0, 1, 2):
+        (root / f"digit{label}").mkdir(parents=True)
+        for i, image in enumerate(digits.images[digits.target == label][:16]):
+            Image.fromarray((image * 255 / 16).astype(np.uint8)).save(root / f"digit{label}" / f"{i}.png")
+    return root
+
+
+def test_compare_on_an_image_folder_with_an_exported_backbone(image_folder, tmp_path, capsys):
+    from skadapt import ScratchClassifier, export_backbone
+    from skadapt.images import load_images
+
+    paths = sorted(str(p) for p in image_folder.rglob("*.png"))
+    labels = [p.split("/")[-2] for p in paths]
+    pretrained = ScratchClassifier(backbone="cnn", backbone_kwargs={"channels": (8,)}, max_epochs=1,
+                                   random_state=0, device="cpu").fit(load_images(paths), labels)
+    backbone = export_backbone(pretrained, tmp_path / "cnn")
+    out = tmp_path / "out"
+    code = main(["compare", str(image_folder), "--backbone", backbone, "--train-sizes", "15,all",
+                 "--max-epochs", "1", "--output", str(out), "--save-best", str(tmp_path / "best.joblib")])
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())["results"]
+    assert [(r["strategy"], str(r["train_size"])) for r in results] == [
+        ("scratch", "15"), ("transfer", "15"), ("finetune", "15"),
+        ("scratch", "all"), ("transfer", "all"), ("finetune", "all")]
+    assert all(r["status"] == "ok" for r in results), results
+    assert results[0]["model"] == "ScratchClassifier(cnn)"
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "best.joblib"), str(image_folder / "digit1")]) == 0
+    predictions = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert predictions["path"].tolist() == sorted(str(p) for p in (image_folder / "digit1").glob("*.png"))
+    assert set(predictions["prediction"]) <= {"digit0", "digit1", "digit2"}
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ([], "transfer and finetune on images need a pretrained image backbone"),
+        (["--strategies", "tfidf"], "tfidf works on text only"),
+        (["--backbone", "minilm"], "--backbone 'minilm' takes text input, but DATA is image"),
+        (["--strategies", "scratch", "--scratch-backbone", "textcnn"], "takes text input, but DATA is image"),
+    ],
+)
+def test_compare_on_images_rejects_text_only_choices(image_folder, tmp_path, capsys, extra, message):
+    assert main(["compare", str(image_folder), "--output", str(tmp_path / "out"), *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_on_a_folder_without_class_subfolders(tmp_path, capsys):
+    (tmp_path / "flat").mkdir()
+    assert main(["compare", str(tmp_path / "flat"), "--strategies", "scratch", "--output", str(tmp_path / "o")]) == 2
+    assert "one subfolder of images per class" in capsys.readouterr().err

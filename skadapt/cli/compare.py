@@ -13,11 +13,14 @@ from ._errors import UsageError
 
 STRATEGIES = ("scratch", "transfer", "finetune", "tfidf")
 DESCRIPTIONS = {
-    "scratch": "ScratchClassifier(textcnn)",
+    "scratch": "ScratchClassifier({scratch})",
     "transfer": "PretrainedFeaturizer + LogisticRegression (C by 3-fold CV)",
     "finetune": "FineTunedClassifier",
     "tfidf": "TfidfVectorizer + LogisticRegression",
 }
+# What each kind of data is compared with by default.
+DEFAULT_STRATEGIES = {"text": STRATEGIES, "image": ("scratch", "transfer", "finetune")}
+DEFAULT_SCRATCH_BACKBONE = {"text": "textcnn", "image": "cnn"}
 # Seconds per training row per epoch, measured on 2 CPU cores (benchmarks/README.md);
 # used for --time-budget until a strategy's first fit gives its own rate.
 PRIOR_SECONDS_PER_ROW = {"scratch": 0.0012, "transfer": 0.004, "finetune": 0.02, "tfidf": 0.0002}
@@ -26,7 +29,7 @@ PRIOR_PREDICT_SECONDS_PER_ROW = {"scratch": 0.0004, "transfer": 0.0035, "finetun
 DEFAULT_EPOCHS = {"scratch": 10, "finetune": 3}
 
 
-def make_estimator(strategy, *, backbone, max_epochs, seed, verbose):
+def make_estimator(strategy, *, backbone, max_epochs, seed, verbose, scratch_backbone="textcnn"):
     """The estimator behind each strategy name."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -37,7 +40,7 @@ def make_estimator(strategy, *, backbone, max_epochs, seed, verbose):
 
     epochs = {} if max_epochs is None else {"max_epochs": max_epochs}
     if strategy == "scratch":
-        return ScratchClassifier(random_state=seed, verbose=verbose, **epochs)
+        return ScratchClassifier(backbone=scratch_backbone, random_state=seed, verbose=verbose, **epochs)
     if strategy == "transfer":
         return make_pipeline(
             PretrainedFeaturizer(backbone=backbone, verbose=verbose),
@@ -141,12 +144,13 @@ class Comparison:
     caller interrupted by Ctrl-C keeps everything finished so far.
     """
 
-    def __init__(self, evaluation, strategies, sizes, *, backbone="minilm", max_epochs=None,
-                 time_budget=None, seed=0, verbose=0, keep_models=False):
+    def __init__(self, evaluation, strategies, sizes, *, backbone="minilm", scratch_backbone="textcnn",
+                 max_epochs=None, time_budget=None, seed=0, verbose=0, keep_models=False):
         self.evaluation = evaluation
         self.strategies = strategies
         self.sizes = sizes
         self.backbone = backbone
+        self.scratch_backbone = scratch_backbone
         self.max_epochs = max_epochs
         self.time_budget = time_budget
         self.seed = seed
@@ -195,7 +199,7 @@ class Comparison:
             for size in sizes:
                 for strategy in self.strategies:
                     n_rows = ev.n_train if size is None else size
-                    row = {"strategy": strategy, "model": DESCRIPTIONS[strategy],
+                    row = {"strategy": strategy, "model": DESCRIPTIONS[strategy].format(scratch=self.scratch_backbone),
                            "train_size": "all" if size is None else size, "train_rows": n_rows}
                     if self.time_budget is not None:
                         left = self.time_budget - (time.perf_counter() - started)
@@ -219,7 +223,7 @@ class Comparison:
         for train_index, test_index in ev.folds:
             subset = subsample(train_index, ev.y, size, self.seed)
             model = make_estimator(strategy, backbone=self.backbone, max_epochs=self.max_epochs,
-                                   seed=self.seed, verbose=self.verbose)
+                                   seed=self.seed, verbose=self.verbose, scratch_backbone=self.scratch_backbone)
             X_train = [ev.X[i] for i in subset]
             X_test = [ev.X[i] for i in test_index]
             # Each fit and prediction is timed as a user's single run would

@@ -29,7 +29,7 @@ def read_table(path):
         bundled = ", ".join(list_datasets())
         raise UsageError(f"DATA {str(path)!r} does not exist; give {FORMATS}, or a bundled dataset ({bundled}).")
     if path.is_dir():
-        raise UsageError(f"DATA {str(path)!r} is a folder; give {FORMATS}.")
+        raise UsageError(f"{str(path)!r} is a folder; give {FORMATS}.")
     if kind is None:
         raise UsageError(
             f"cannot tell the format of {str(path)!r} from its extension {path.suffix!r}; "
@@ -78,12 +78,46 @@ def texts_and_labels(frame, text_column, label_column, source):
     return texts.tolist(), labels.to_numpy()
 
 
+def read_image_folder(path, option="DATA"):
+    """``(paths, labels)`` from a folder with one subfolder of images per class
+    (the layout of torchvision's ``ImageFolder``)."""
+    import numpy as np
+
+    from ..estimators._validation import IMAGE_SUFFIXES
+
+    path = Path(path)
+    classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    paths, labels = [], []
+    for folder in classes:
+        files = sorted(f for f in folder.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+        paths += [str(f) for f in files]
+        labels += [folder.name] * len(files)
+    found = sorted(set(labels))
+    if len(found) < 2:
+        raise UsageError(
+            f"{option} {str(path)!r} is a folder, so it must hold one subfolder of images per class "
+            f"(e.g. {path.name}/cat/1.png, {path.name}/dog/2.png); found images of {len(found)} class(es)."
+        )
+    return paths, np.asarray(labels)
+
+
+def is_image_folder(data):
+    return Path(data).is_dir()
+
+
 def load_data(data, text_column, label_column):
-    """``(name, X, y, test)``; ``test`` is ``(X, y)`` of a bundled test split or None."""
+    """``(name, X, y, test)``; ``test`` is ``(X, y)`` of a bundled test split or None.
+
+    A folder is read as images, one subfolder per class; ``X`` is then a
+    list of image paths.
+    """
     if data in DATASET_SPLITS and not Path(data).exists():
         X, y = load_dataset(data, split="train", return_X_y=True)
         test = load_dataset(data, split="test", return_X_y=True) if "test" in DATASET_SPLITS[data] else None
         return data, list(X), y, test
+    if is_image_folder(data):
+        X, y = read_image_folder(data)
+        return Path(data).name, X, y, None
     frame = read_table(data)
     X, y = texts_and_labels(frame, text_column, label_column, repr(str(data)))
     return Path(data).name, X, y, None

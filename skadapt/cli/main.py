@@ -13,6 +13,7 @@ DESCRIPTION = """Which way of using a neural model wins on your data, and at wha
   skadapt compare                         # bundled SST-2, train sizes 64,256,1024,all
   skadapt compare reviews.csv --text-column body --label-column stars --cv 5
   skadapt compare --save-best model.joblib && skadapt predict model.joblib new.csv
+  skadapt compare photos/ --backbone exported:my-cnn      # images: one subfolder per class
   skadapt backbones
 """
 
@@ -25,12 +26,17 @@ def build_parser():
     cmp = sub.add_parser("compare", help="learning from scratch vs transfer vs fine-tuning vs TF-IDF, as a learning curve",
                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     cmp.add_argument("data", nargs="?", default="sst2",
-                     help="a CSV, TSV, JSON-lines or Parquet file, or a bundled dataset: sst2, trec, cr")
+                     help="a CSV, TSV, JSON-lines or Parquet file, a bundled dataset (sst2, trec, cr), "
+                          "or a folder of images with one subfolder per class")
     cmp.add_argument("--text-column", default="text")
     cmp.add_argument("--label-column", default="label")
-    cmp.add_argument("--strategies", default="scratch,transfer,finetune,tfidf",
+    cmp.add_argument("--strategies", default=None,
                      help="comma-separated subset of scratch, transfer, finetune, tfidf")
-    cmp.add_argument("--backbone", default="minilm", help="pretrained backbone for transfer and finetune")
+    cmp.add_argument("--backbone", default=None,
+                     help="pretrained backbone for transfer and finetune (default: minilm for text; images need "
+                          "one, e.g. exported:FOLDER or hf-vision:FOLDER)")
+    cmp.add_argument("--scratch-backbone", default=None,
+                     help="backbone ScratchClassifier learns (default: textcnn for text, cnn for images)")
     cmp.add_argument("--train-sizes", default="64,256,1024,all", help="comma-separated row counts, 'all' for every row")
     held = cmp.add_mutually_exclusive_group()
     held.add_argument("--test-file", help="score on this file (same columns) instead of a split of DATA")
@@ -48,7 +54,7 @@ def build_parser():
 
     pred = sub.add_parser("predict", help="apply a model saved by 'compare --save-best' to new rows")
     pred.add_argument("model", help="a .joblib file written by --save-best (only load files you trust)")
-    pred.add_argument("file", help="a CSV, TSV, JSON-lines or Parquet file")
+    pred.add_argument("file", help="a CSV, TSV, JSON-lines or Parquet file, or a folder of images")
     pred.add_argument("--text-column", default="text")
     pred.add_argument("--output", help="write a CSV here instead of to standard output")
     return parser
@@ -80,20 +86,27 @@ def run_backbones(args):
 def run_compare(args):
     import joblib
 
-    from .. import get_backbone
-    from .compare import Comparison, make_evaluation, parse_strategies, parse_train_sizes
-    from .data import load_data, read_table, texts_and_labels
+    from .compare import DEFAULT_SCRATCH_BACKBONE, DEFAULT_STRATEGIES, Comparison, make_evaluation, parse_strategies, parse_train_sizes
+    from .data import is_image_folder, load_data, read_image_folder, read_table, texts_and_labels
     from .report import check_writable, format_table, write_outputs
 
-    strategies = parse_strategies(args.strategies)
+    kind = "image" if is_image_folder(args.data) else "text"
+    strategies = parse_strategies(args.strategies or ",".join(DEFAULT_STRATEGIES[kind]))
     sizes = parse_train_sizes(args.train_sizes)
+    if kind == "image" and "tfidf" in strategies:
+        raise UsageError("--strategies: tfidf works on text only; DATA is a folder of images.")
+    args.scratch_backbone = args.scratch_backbone or DEFAULT_SCRATCH_BACKBONE[kind]
+    if "scratch" in strategies:
+        check_backbone(args.scratch_backbone, kind, "--scratch-backbone", pretrained=False)
     if {"transfer", "finetune"} & set(strategies):
-        try:
-            spec = get_backbone(args.backbone)
-        except ValueError as exc:
-            raise UsageError(f"--backbone: {exc}") from None
-        if not spec.has_pretrained or spec.input_kind != "text":
-            raise UsageError(f"--backbone {args.backbone!r} is not a pretrained text backbone; try 'minilm' (see 'skadapt backbones').")
+        if args.backbone is None and kind == "image":
+            raise UsageError(
+                "--backbone: transfer and finetune on images need a pretrained image backbone, e.g. "
+                "--backbone exported:FOLDER (see skadapt.export_backbone) or hf-vision:FOLDER; "
+                "or compare --strategies scratch only."
+            )
+        args.backbone = args.backbone or "minilm"
+        check_backbone(args.backbone, kind, "--backbone", pretrained=True)
     if args.max_epochs is not None and args.max_epochs < 1:
         raise UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}.")
     if args.time_budget is not None and args.time_budget <= 0:
@@ -109,12 +122,17 @@ def run_compare(args):
             raise UsageError(problem)
 
     name, X, y, test = load_data(args.data, args.text_column, args.label_column)
-    if args.test_file:
+    if args.test_file and kind == "image":
+        if not Path(args.test_file).is_dir():
+            raise UsageError(f"--test-file {args.test_file!r}: DATA is a folder of images, so the test set must be one too.")
+        test = read_image_folder(args.test_file, "--test-file")
+    elif args.test_file:
         test = texts_and_labels(read_table(args.test_file), args.text_column, args.label_column, repr(args.test_file))
     elif args.test_size is not None or args.cv is not None:
         test = None
     evaluation = make_evaluation(X, y, test=test, test_size=args.test_size, cv=args.cv, seed=args.seed)
-    comparison = Comparison(evaluation, strategies, sizes, backbone=args.backbone, max_epochs=args.max_epochs,
+    comparison = Comparison(evaluation, strategies, sizes, backbone=args.backbone,
+                            scratch_backbone=args.scratch_backbone, max_epochs=args.max_epochs,
                             time_budget=args.time_budget, seed=args.seed, verbose=int(args.verbose),
                             keep_models=bool(args.save_best))
     comparison.check_sizes()
@@ -128,7 +146,8 @@ def run_compare(args):
         interrupted = True
         print("\ninterrupted: keeping the results finished so far", file=sys.stderr)
     meta = {"data": name, "evaluation": evaluation.description, "strategies": strategies,
-            "train_sizes": args.train_sizes, "backbone": args.backbone, "seed": args.seed,
+            "train_sizes": args.train_sizes, "backbone": args.backbone,
+            "scratch_backbone": args.scratch_backbone, "seed": args.seed,
             "wall_s": round(time.perf_counter() - started, 1), "interrupted": interrupted,
             "arguments": vars(args)}
     if not results:
@@ -142,6 +161,23 @@ def run_compare(args):
     if args.save_best:
         save_best(comparison, results, evaluation, args, joblib)
     return 0
+
+
+def check_backbone(name, kind, option, *, pretrained):
+    """A ``UsageError`` unless ``name`` is a registered backbone for ``kind`` data."""
+    from .. import get_backbone
+
+    try:
+        spec = get_backbone(name)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+    if spec.input_kind != kind:
+        hint = "minilm" if kind == "text" else "exported:FOLDER or hf-vision:FOLDER"
+        raise UsageError(f"{option} {name!r} takes {spec.input_kind} input, but DATA is {kind}; try {hint} "
+                         "(see 'skadapt backbones').")
+    if pretrained and not spec.has_pretrained:
+        raise UsageError(f"{option} {name!r} has no pretrained weights; transfer and finetune need a pretrained "
+                         "backbone (see 'skadapt backbones').")
 
 
 def save_best(comparison, results, evaluation, args, joblib):
@@ -158,7 +194,7 @@ def save_best(comparison, results, evaluation, args, joblib):
         print(f"refitting {winner} on all {evaluation.n_train} training rows ...", file=sys.stderr)
         train = sorted(set().union(*(set(t) for t, _ in evaluation.folds))) if args.cv else evaluation.folds[0][0]
         model = make_estimator(winner, backbone=args.backbone, max_epochs=args.max_epochs, seed=args.seed,
-                               verbose=int(args.verbose))
+                               verbose=int(args.verbose), scratch_backbone=args.scratch_backbone)
         model.fit([evaluation.X[i] for i in train], evaluation.y[train])
     joblib.dump(model, args.save_best)
     print(f"saved {winner} (best at {largest} training rows) to {args.save_best}")
@@ -168,18 +204,26 @@ def run_predict(args):
     import joblib
     import pandas as pd
 
+    from ..estimators._validation import IMAGE_SUFFIXES
     from .data import column, read_table
 
     if not Path(args.model).is_file():
         raise UsageError(f"model {args.model!r} does not exist; write one with 'skadapt compare --save-best PATH'.")
-    frame = read_table(args.file)
-    column(frame, args.text_column, "--text-column", repr(args.file))
+    if Path(args.file).is_dir():  # images: every image file below the folder
+        rows = sorted(str(f) for f in Path(args.file).rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
+        if not rows:
+            raise UsageError(f"folder {args.file!r} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))}).")
+        name = "path"
+    else:
+        frame = read_table(args.file)
+        column(frame, args.text_column, "--text-column", repr(args.file))
+        rows, name = frame[args.text_column].fillna("").astype(str).tolist(), args.text_column
     try:
         model = joblib.load(args.model)
     except Exception as exc:
         raise UsageError(f"could not load {args.model!r} as a saved model: {type(exc).__name__}: {exc}") from None
-    texts = frame[args.text_column].fillna("").astype(str).tolist()
-    out = pd.DataFrame({args.text_column: texts, "prediction": model.predict(texts)})
+    texts = rows
+    out = pd.DataFrame({name: texts, "prediction": model.predict(texts)})
     if hasattr(model, "predict_proba"):
         proba = model.predict_proba(texts)
         for j, label in enumerate(model.classes_):
