@@ -73,6 +73,7 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         X = v.check_input(self, X, spec.input_kind, reset=True)
         classes, y_encoded = v.check_targets(y, len(X))
         device = v.resolve_device(self.device)
+        v.check_precision(self.precision, device)
         seed = v.seed_from(self.random_state)
         with v.seeded(seed, device):
             backbone = spec.create(**(self.backbone_kwargs or {}))
@@ -88,6 +89,7 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
             net.partial_fit(items, y_encoded)
         # Adam's moment estimates and the last gradients would triple the size
         # of a pickled model and are useless for prediction.
+        net.grad_scaler_ = None  # fp16 loss scaling state, needed only while training
         net.optimizer_.state.clear()
         net.optimizer_.zero_grad(set_to_none=True)
         # The torch scheduler references the optimizer, hence every weight, and
@@ -131,11 +133,10 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
 
     def _make_net(self, backbone, n_classes, n_samples, device, seed):
         import torch
-        from skorch import NeuralNetClassifier
         from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
         from skorch.dataset import ValidSplit
 
-        from ._network import BackboneWithHead, Collate, WarmupLinearDecay, length_grouped_loader
+        from ._network import BackboneWithHead, Collate, MixedPrecisionNet, WarmupLinearDecay, length_grouped_loader
 
         n_train = n_samples - (math.ceil(n_samples * self.validation_fraction) if self.early_stopping else 0)
         total_steps = self.max_epochs * math.ceil(n_train / self.batch_size)
@@ -162,7 +163,8 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         # Token sequences: batches of similar length carry little padding,
         # which made fine-tuning MiniLM on SST-2 about 1.4x faster.
         iterator = {"iterator_train": length_grouped_loader} if backbone.input_kind == "text" else {}
-        return NeuralNetClassifier(
+        on_gpu = torch.device(device).type == "cuda"
+        net = MixedPrecisionNet(
             module=BackboneWithHead,
             module__recipe=backbone,
             module__n_classes=n_classes,
@@ -184,12 +186,17 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
             **iterator,
             iterator_train__collate_fn=collate,
             iterator_valid__collate_fn=collate,
+            # Pinned host memory lets batches copy to the GPU asynchronously.
+            iterator_train__pin_memory=on_gpu,
+            iterator_valid__pin_memory=on_gpu,
             device=device,
             verbose=int(bool(self.verbose)),
             # Unpickling a fitted estimator restores whole modules (pickle runs
             # code anyway); skorch's weights-only default would refuse them.
             torch_load_kwargs={"weights_only": False},
         )
+        net.precision_dtype = v.check_precision(self.precision, device)
+        return net
 
     # -- predict ------------------------------------------------------------
     def predict_proba(self, X):

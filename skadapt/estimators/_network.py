@@ -1,7 +1,12 @@
 """Torch pieces shared by the estimators: backbone + head, batching, schedules."""
 
+import contextlib
+
 import numpy as np
 import torch
+from skorch import NeuralNetClassifier
+from skorch.dataset import unpack_data
+from skorch.utils import TeeGenerator
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -129,19 +134,78 @@ def length_order(items):
     return np.argsort(-lengths, kind="stable")
 
 
+def autocast(device, dtype):
+    """Mixed precision on ``device`` (``dtype`` None: full precision, no autocast)."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=dtype)
+
+
+def to_device(batch, device):
+    """A collated batch on ``device``; to a GPU through pinned memory, so the
+    copy overlaps with the previous batch's compute."""
+    if torch.device(device).type == "cuda":
+        return {k: v.pin_memory().to(device, non_blocking=True) for k, v in batch.items()}
+    return {k: v.to(device) for k, v in batch.items()}
+
+
 @torch.inference_mode()
-def encode(backbone, module, items, *, batch_size, device, progress=False, desc="encoding"):
+def encode(backbone, module, items, *, batch_size, device, progress=False, desc="encoding", dtype=None):
     """Run ``module`` over ``items`` in batches; return a float32 ``(n, d)`` array.
 
     Rows are batched longest first (as ``SentenceTransformer.encode`` does) and
     written into one preallocated array, so memory stays near the output size.
+    ``dtype`` (``torch.bfloat16`` or ``torch.float16``) runs the module under
+    autocast; the features are returned as float32 all the same.
     """
     order = length_order(items)
     out = np.empty((len(items), backbone.out_features), dtype=np.float32)
     starts = range(0, len(items), batch_size)
     for start in tqdm(starts, desc=desc, disable=not progress, leave=False, unit="batch"):
         index = order[start : start + batch_size]
-        batch = backbone.collate([items[i] for i in index])
-        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-        out[index] = module(**batch).float().cpu().numpy()
+        batch = to_device(backbone.collate([items[i] for i in index]), device)
+        with autocast(device, dtype):
+            features = module(**batch)
+        out[index] = features.float().cpu().numpy()
     return out
+
+
+
+class MixedPrecisionNet(NeuralNetClassifier):
+    """skorch's ``NeuralNetClassifier`` with mixed precision.
+
+    skorch offers mixed precision only through ``accelerate`` (an extra
+    dependency that also takes over device placement), so autocast and
+    loss scaling are written here, in the two methods skorch documents for
+    overriding: ``infer`` (every forward pass) and ``train_step``. Set
+    ``precision_dtype`` after construction (``torch.bfloat16`` or
+    ``torch.float16``; ``None``: full precision).
+    """
+
+    precision_dtype = None
+
+    def infer(self, x, **fit_params):
+        with autocast(self.device, self.precision_dtype):
+            y = super().infer(x, **fit_params)
+        return y.float()  # loss and softmax in full precision
+
+    def train_step(self, batch, **fit_params):
+        if self.precision_dtype is not torch.float16:
+            return super().train_step(batch, **fit_params)
+        # fp16 gradients underflow without loss scaling; GradScaler cannot
+        # step an optimizer through skorch's closure, so the step is spelt out.
+        if getattr(self, "grad_scaler_", None) is None:
+            self.grad_scaler_ = torch.amp.GradScaler(torch.device(self.device).type)
+        scaler = self.grad_scaler_
+        self._zero_grad_optimizer()
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(self.optimizer_)  # callbacks (gradient clipping) see true gradients
+        self.notify("on_grad_computed", named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                    batch=batch, training=True)
+        scaler.step(self.optimizer_)
+        scaler.update()
+        return {"loss": loss, "y_pred": y_pred}

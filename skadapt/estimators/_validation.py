@@ -201,6 +201,24 @@ def resolve_device(device):
     return device
 
 
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+def check_precision(precision, device):
+    """The autocast dtype for ``precision`` on ``device`` (``None`` for fp32)."""
+    import torch
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+    if precision == "fp32":
+        return None
+    if precision == "bf16" and device.startswith("cuda") and not torch.cuda.is_bf16_supported():
+        raise ValueError(
+            "precision='bf16' needs a GPU with bfloat16 support (Ampere or newer); use precision='fp16' on this GPU."
+        )
+    return torch.bfloat16 if precision == "bf16" else torch.float16
+
+
 def seed_from(random_state):
     """An int seed from ``random_state`` (``None`` stays ``None``: unseeded)."""
     if random_state is None:

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from . import _validation as v
 from ._classifier import _BackboneClassifier
 
 _SHARED_PARAMS = """
@@ -38,6 +39,11 @@ _SHARED_PARAMS = """
         Added to the training loop, e.g. ``skorch.callbacks.Checkpoint``.
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
         ``"auto"`` uses a CUDA GPU when one is present.
+    precision : {"fp32", "bf16", "fp16"}, default="fp32"
+        ``"bf16"``/``"fp16"``: mixed precision (``torch.autocast``) for every
+        forward pass, with fp32 weights, loss and optimizer state; ``"fp16"``
+        adds loss scaling. Roughly halves the time and activation memory of
+        fine-tuning on a recent GPU; on a CPU it is usually slower.
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
         split; the same value on CPU gives the same predictions. The global
@@ -109,6 +115,7 @@ class FineTunedClassifier(_BackboneClassifier):
         backbone_kwargs=None,
         callbacks=None,
         device="auto",
+        precision="fp32",
         random_state=None,
         verbose=0,
     ):
@@ -128,6 +135,7 @@ class FineTunedClassifier(_BackboneClassifier):
         self.backbone_kwargs = backbone_kwargs
         self.callbacks = callbacks
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -155,14 +163,18 @@ class FineTunedClassifier(_BackboneClassifier):
 
         def encode_items(rows):
             return encode(backbone, module.backbone, rows, batch_size=self.batch_size, device=device,
-                          progress=bool(self.verbose), desc="linear probe")
+                          progress=bool(self.verbose), desc="linear probe",
+                          dtype=v.check_precision(self.precision, device))
 
         # The untrained backbone computes exactly PretrainedFeaturizer's
         # features: shared with it through the embedding cache, so that a
         # grid search over fine-tuning settings encodes each text once.
         identity = None
         if backbone.input_kind in ("text", "image"):
-            identity = feature_identity(spec, backbone, dict(self.backbone_kwargs or {}))
+            options = dict(self.backbone_kwargs or {})
+            if self.precision != "fp32":  # reduced-precision features are other features
+                options["precision"] = self.precision
+            identity = feature_identity(spec, backbone, options)
         if identity is not None:
             features = cached_encode(list(X), identity, stores_for(True),
                                      lambda texts: encode_items(backbone.prepare(texts)))
@@ -221,6 +233,7 @@ class ScratchClassifier(_BackboneClassifier):
         backbone_kwargs=None,
         callbacks=None,
         device="auto",
+        precision="fp32",
         random_state=None,
         verbose=0,
     ):
@@ -239,5 +252,6 @@ class ScratchClassifier(_BackboneClassifier):
         self.backbone_kwargs = backbone_kwargs
         self.callbacks = callbacks
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose

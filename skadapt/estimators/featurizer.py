@@ -48,6 +48,10 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
         ``"auto"`` uses a CUDA GPU when one is present. Resolved at each
         ``transform``, so a featurizer pickled on a GPU machine runs on a CPU one.
+    precision : {"fp32", "bf16", "fp16"}, default="fp32"
+        Encode under ``torch.autocast`` in bfloat16 or float16 (features are
+        returned as float32 either way, and cached apart from fp32 ones).
+        Faster on a recent GPU; on a CPU it is usually slower.
     verbose : int, default=0
         ``1`` shows a progress bar over the batches.
 
@@ -83,6 +87,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         backbone_kwargs=None,
         cache=True,
         device="auto",
+        precision="fp32",
         verbose=0,
     ):
         self.backbone = backbone
@@ -93,6 +98,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         self.backbone_kwargs = backbone_kwargs
         self.cache = cache
         self.device = device
+        self.precision = precision
         self.verbose = verbose
 
     def __sklearn_tags__(self):
@@ -126,6 +132,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         v.check_input(self, X, spec.input_kind, reset=True)
         stores = self._stores()
         device = v.resolve_device(self.device)
+        v.check_precision(self.precision, device)
         options = self._backbone_options()
         backbone = spec.create(**options)
         module = build_module(backbone, pretrained=True, trainable=False)  # shared, on the CPU
@@ -134,7 +141,8 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         self.backbone_ = backbone
         self.module_ = module
         self.n_features_out_ = backbone.out_features
-        self.cache_key_ = feature_identity(spec, backbone, options) if stores else None
+        identity_options = options if self.precision == "fp32" else {**options, "precision": self.precision}
+        self.cache_key_ = feature_identity(spec, backbone, identity_options) if stores else None
         return self
 
     def _stores(self):
@@ -160,9 +168,11 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         if current.type != wanted.type or (wanted.index is not None and current.index != wanted.index):
             self.module_ = copy.deepcopy(self.module_).to(device)
 
+        dtype = v.check_precision(self.precision, device)
+
         def encode_texts(texts):
             return encode(self.backbone_, self.module_, self.backbone_.prepare(texts),
-                          batch_size=self.batch_size, device=device, progress=bool(self.verbose))
+                          batch_size=self.batch_size, device=device, progress=bool(self.verbose), dtype=dtype)
 
         stores = self._stores()
         if not stores or self.cache_key_ is None or self.backbone_.input_kind == "array":
