@@ -43,7 +43,7 @@ _SHARED_PARAMS = """
         ``"bf16"``/``"fp16"``: mixed precision (``torch.autocast``) for every
         forward pass, with fp32 weights, loss and optimizer state; ``"fp16"``
         adds loss scaling. Roughly halves the time and activation memory of
-        fine-tuning on a recent GPU; on a CPU it is usually slower.
+        fine-tuning on a recent GPU; on a CPU the gain depends on its bfloat16 support.
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
         split; the same value on CPU gives the same predictions. The global

@@ -51,7 +51,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
     precision : {"fp32", "bf16", "fp16"}, default="fp32"
         Encode under ``torch.autocast`` in bfloat16 or float16 (features are
         returned as float32 either way, and cached apart from fp32 ones).
-        Faster on a recent GPU; on a CPU it is usually slower.
+        Faster on a recent GPU; on a CPU the gain depends on its bfloat16 support.
     verbose : int, default=0
         ``1`` shows a progress bar over the batches.
 
