@@ -165,13 +165,14 @@ def convert_channels(image, channels):
     raise ValueError(f"cannot convert an image with {have} channels to {channels} channels.")
 
 
-def common_size(images, backbone):
-    """The one ``(height, width)`` of ``images``; a clear error if they differ."""
+def common_size(images, backbone, hint="resize them to one size first"):
+    """The one ``(height, width)`` of ``images``; a clear error if they differ
+    (``hint`` says what the user can do)."""
     sizes = {image.shape[:2] for image in images}
     if len(sizes) > 1:
         a, b = sorted(sizes)[:2]
         raise ValueError(
             f"X holds images of different sizes ({a[0]}x{a[1]} and {b[0]}x{b[1]}) and backbone {backbone!r} "
-            "does not resize; resize them to one size first, or set the backbone's image_size option."
+            f"does not resize; {hint}."
         )
     return next(iter(sizes))

@@ -48,7 +48,7 @@ class ConvNetBackbone(Backbone):
 
     def fit(self, X):
         self.in_channels_ = 3 if any(image.shape[-1] == 3 for image in X) else 1
-        self.image_size_ = list(self.image_size or common_size(X, "cnn"))
+        self.image_size_ = list(self.image_size or common_size(X, "cnn", "resize them to one size first, or set backbone_kwargs={'image_size': (height, width)}"))
         pixels = self._pixels(X)
         self.mean_ = pixels.mean(axis=(0, 2, 3)).tolist()
         self.std_ = np.maximum(pixels.std(axis=(0, 2, 3)), 1e-3).tolist()
