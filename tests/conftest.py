@@ -45,3 +45,19 @@ def tiny_sbert(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny-sbert")
     SentenceTransformer(str(raw), device="cpu").save(str(folder))
     return f"sbert:{folder}"
+
+
+@pytest.fixture
+def encoded(monkeypatch):
+    """Rows that reach a backbone, counted per call of the encoder (cache misses)."""
+    from skadapt.estimators import _network
+
+    calls = []
+    real = _network.encode
+
+    def counting(backbone, module, items, **kwargs):
+        calls.append(len(items))
+        return real(backbone, module, items, **kwargs)
+
+    monkeypatch.setattr(_network, "encode", counting)
+    return calls

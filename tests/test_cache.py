@@ -26,20 +26,6 @@ def empty_caches():
     clear_caches()
 
 
-@pytest.fixture
-def encoded(monkeypatch):
-    """Texts that reach the backbone, counted per call of the encoder."""
-    calls = []
-    real = _network.encode
-
-    def counting(backbone, module, items, **kwargs):
-        calls.append(len(items))
-        return real(backbone, module, items, **kwargs)
-
-    monkeypatch.setattr(_network, "encode", counting)
-    return calls
-
-
 def featurizer(model, **params):
     return PretrainedFeaturizer(model, device="cpu", **params)
 

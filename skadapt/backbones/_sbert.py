@@ -4,10 +4,9 @@ import warnings
 import numpy as np
 from torch import nn
 
-from .base import Backbone, pad_batch
+from .base import Backbone, pad_batch, tokenize
 
 POOLING_MODES = ("mean", "cls", "max", "lasttoken", "weightedmean")
-TOKENIZE_CHUNK = 2048
 
 
 class SentenceTransformerBackbone(Backbone):
@@ -93,22 +92,7 @@ class SentenceTransformerBackbone(Backbone):
         return wanted
 
     def prepare(self, X):
-        texts = list(X)
-        items = np.empty(len(texts), dtype=object)
-        # In chunks: the fast tokeniser returns a heavy Encoding object per
-        # text (tokens, offsets, masks), several times the ids' size; freed
-        # chunk by chunk, 100,000 texts do not hold them all at once.
-        for start in range(0, len(texts), TOKENIZE_CHUNK):
-            encoded = self.tokenizer_(
-                texts[start : start + TOKENIZE_CHUNK],
-                truncation=True,
-                max_length=self.max_length_,
-                return_attention_mask=False,
-                return_token_type_ids=False,
-            )["input_ids"]
-            for i, ids in enumerate(encoded, start=start):
-                items[i] = np.asarray(ids, dtype=np.int64)
-        return items
+        return tokenize(self.tokenizer_, X, self.max_length_)
 
     def collate(self, items):
         ids, mask = pad_batch(items, self.tokenizer_.pad_token_id or 0)

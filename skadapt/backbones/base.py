@@ -128,6 +128,34 @@ class Backbone:
         return f"{type(self).__name__}()"
 
 
+TOKENIZE_CHUNK = 2048
+
+
+def tokenize(tokenizer, texts, max_length):
+    """Token ids of each text (a Hugging Face tokenizer), as an object array
+    of ``int64`` arrays, truncated to ``max_length``; no padding.
+
+    In chunks: a fast tokenizer returns a heavy ``Encoding`` object per text
+    (tokens, offsets, masks), several times the ids' size; freed chunk by
+    chunk, 100,000 texts never hold them all at once.
+    """
+    import numpy as np
+
+    texts = list(texts)
+    items = np.empty(len(texts), dtype=object)
+    for start in range(0, len(texts), TOKENIZE_CHUNK):
+        encoded = tokenizer(
+            texts[start : start + TOKENIZE_CHUNK],
+            truncation=True,
+            max_length=max_length,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )["input_ids"]
+        for i, ids in enumerate(encoded, start=start):
+            items[i] = np.asarray(ids, dtype=np.int64)
+    return items
+
+
 def pad_batch(sequences, pad_value=0, min_length=1):
     """Pad a list of 1-D integer arrays to the longest one (at least ``min_length``).
 

@@ -95,6 +95,11 @@ class MemoryStore:
                 _, row = self._rows.popitem(last=False)
                 self._bytes -= row.nbytes
 
+    def lacking(self, identity, keys):
+        """The ``keys`` this store holds no row for."""
+        with self._lock:
+            return [k for k in keys if (identity, k) not in self._rows]
+
     def clear(self):
         with self._lock:
             self._rows.clear()
@@ -172,6 +177,12 @@ class DiskStore:
                 found.update((k, shard[1][position[k]]) for k in shard_keys if k in position)
             return found
 
+    def lacking(self, identity, keys):
+        """The ``keys`` that no shard in the folder holds (as far as the index knows)."""
+        with self._lock:
+            index = self._refresh(identity)
+            return [k for k in keys if k not in index]
+
     def put_many(self, identity, keys, rows):
         if not keys:
             return
@@ -242,7 +253,8 @@ def cached_encode(texts, identity, stores, encode):
 
     ``encode(list_of_texts)`` returns a float32 ``(n, d)`` array; it is called
     once: with each missing text once, or, when at most 5 % of the rows hit
-    and no text repeats, with all of them. New rows go into every store.
+    and no text repeats, with all of them. New rows go into every store, and
+    rows found in one store into the later ones that lack them.
     """
     keys = text_keys(texts)
     found = {}
@@ -251,6 +263,11 @@ def cached_encode(texts, identity, stores, encode):
         hits = store.get_many(identity, missing) if missing else {}
         for earlier in stores[:i]:  # promote disk hits into memory
             earlier.put_many(identity, list(hits), list(hits.values()))
+        # Rows this process already held (a linear probe's, an earlier
+        # featurizer's) go to disk too: other processes and later runs read
+        # the disk only.
+        lacking = store.lacking(identity, list(found)) if found else []
+        store.put_many(identity, lacking, [found[k] for k in lacking])
         found.update(hits)
     n_hits = sum(key in found for key in keys)
     if n_hits <= len(keys) // 20 and len(set(keys)) == len(keys):

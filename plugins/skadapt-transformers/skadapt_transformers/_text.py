@@ -5,12 +5,11 @@ import warnings
 import numpy as np
 from torch import nn
 
-from skadapt.backbones import pad_batch
+from skadapt.backbones import pad_batch, tokenize
 
 from ._common import HuggingFaceBackbone, _first_line, check_bool, check_path, probe
 
 POOLING_MODES = ("mean", "cls")
-TOKENIZE_CHUNK = 2048
 DEFAULT_MAX_LENGTH = 512
 
 
@@ -127,21 +126,7 @@ class HFTextBackbone(HuggingFaceBackbone):
         return int(wanted)
 
     def prepare(self, X):
-        texts = list(X)
-        items = np.empty(len(texts), dtype=object)
-        # In chunks: the fast tokeniser returns a heavy Encoding object per
-        # text; freed chunk by chunk, a large X never holds them all at once.
-        for start in range(0, len(texts), TOKENIZE_CHUNK):
-            encoded = self.tokenizer_(
-                texts[start : start + TOKENIZE_CHUNK],
-                truncation=True,
-                max_length=self.max_length_,
-                return_attention_mask=False,
-                return_token_type_ids=False,
-            )["input_ids"]
-            for i, ids in enumerate(encoded, start=start):
-                items[i] = np.asarray(ids, dtype=np.int64)
-        return items
+        return tokenize(self.tokenizer_, X, self.max_length_)
 
     def collate(self, items):
         ids, mask = pad_batch(items, self.tokenizer_.pad_token_id or 0)
