@@ -16,7 +16,6 @@ from sklearn.pipeline import make_pipeline
 from skadapt import FineTunedClassifier, PretrainedFeaturizer
 from skadapt.backbones._sbert import SentenceTransformerBackbone
 from skadapt.cache import clear_caches
-from skadapt.estimators import _network
 
 
 @pytest.fixture(autouse=True)
