@@ -92,7 +92,12 @@ def in_tmp_dir(tmp_path, monkeypatch):
     """Examples write files (models, caches, results) into a scratch folder, not the repository."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # Starting a dask LocalCluster writes thread limits (OMP_NUM_THREADS, ...)
+    # into this process's environment; later tests must not inherit them.
+    environ = dict(os.environ)
     yield tmp_path
+    os.environ.clear()
+    os.environ.update(environ)
     import matplotlib.pyplot as plt
 
     plt.close("all")
