@@ -11,6 +11,9 @@ import os
 
 import numpy as np
 
+# What a folder of images holds (skadapt compare, skadapt predict) and what
+# reads as an image path rather than a text.
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 # ITU-R 601-2 luma, the weights of Pillow's convert("L").
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 

@@ -20,6 +20,14 @@ def digit_like(n=40, size=8, seed=0):
     return X, y
 
 
+def save_pngs(images, folder):
+    """Each image as a PNG file in ``folder``; returns the paths."""
+    paths = [str(folder / f"{i}.png") for i in range(len(images))]
+    for image, path in zip(images, paths):
+        Image.fromarray(image).save(path)
+    return paths
+
+
 @pytest.fixture(scope="module")
 def exported_cnn(tmp_path_factory):
     X, y = digit_like()
@@ -30,10 +38,7 @@ def exported_cnn(tmp_path_factory):
 
 def test_array_pil_and_file_inputs_give_the_same_pixels(tmp_path):
     X, _ = digit_like(n=3)
-    paths = []
-    for i, image in enumerate(X):
-        Image.fromarray(image).save(tmp_path / f"{i}.png")
-        paths.append(str(tmp_path / f"{i}.png"))
+    paths = save_pngs(X, tmp_path)
     from_array = load_images(X)
     assert from_array[0].shape == (8, 8, 1) and from_array[0].dtype == np.float32
     for other in (load_images([Image.fromarray(a) for a in X]), load_images(paths),
@@ -101,10 +106,7 @@ def test_mixed_sizes_are_an_error_unless_the_backbone_resizes():
 
 def test_scratch_learns_from_files_and_predicts_arrays(tmp_path):
     X, y = digit_like(n=60)
-    paths = []
-    for i, image in enumerate(X):
-        Image.fromarray(image).save(tmp_path / f"{i}.png")
-        paths.append(str(tmp_path / f"{i}.png"))
+    paths = save_pngs(X, tmp_path)
     clf = ScratchClassifier(backbone="cnn", max_epochs=15, lr=3e-3, random_state=0, device="cpu").fit(paths, y)
     assert clf.score(X, y) >= 0.9  # the squares are easy: a model that learns gets them
     np.testing.assert_array_equal(clf.predict_proba(paths), clf.predict_proba(X))

@@ -259,5 +259,5 @@ def _plain(values, what):
     except TypeError as exc:
         raise TypeError(
             f"the backbone's {what} cannot be saved as JSON ({exc}); its recipe must override "
-            f"export_{what if what == 'state' else 'options'}()."
+            f"export_{what}()."
         ) from None

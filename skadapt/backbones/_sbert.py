@@ -1,10 +1,9 @@
 import os
-import warnings
 
 import numpy as np
 from torch import nn
 
-from .base import Backbone, pad_batch, tokenize
+from .base import Backbone, max_tokens, pad_batch, tokenize
 
 POOLING_MODES = ("mean", "cls", "max", "lasttoken", "weightedmean")
 
@@ -67,29 +66,9 @@ class SentenceTransformerBackbone(Backbone):
         if modules != list(st):
             st = SentenceTransformer(modules=modules, device="cpu")
         self.tokenizer_ = st.tokenizer
-        self.max_length_ = self._max_length(st)
+        self.max_length_ = max_tokens(st[0].model, self.max_length, st.max_seq_length)
         self.out_features = st.get_embedding_dimension()
         return SentenceEncoder(st)
-
-    def _max_length(self, st):
-        """Tokens per text: the option, the model's own setting, never past its positions."""
-        hf = st[0].model
-        limit = getattr(hf.config, "max_position_embeddings", None)
-        # RoBERTa-style models number positions after the padding index.
-        padding_idx = getattr(getattr(hf, "embeddings", None), "padding_idx", None)
-        if limit is not None and padding_idx is not None:
-            limit -= padding_idx + 1
-        wanted = self.max_length or st.max_seq_length or limit or 512
-        if limit is not None and wanted > limit:
-            if self.max_length is not None:
-                warnings.warn(
-                    f"max_length={self.max_length} exceeds what the model can take ({limit} tokens); "
-                    f"texts are truncated to {limit} tokens.",
-                    UserWarning,
-                    stacklevel=2,
-                )
-            wanted = limit
-        return wanted
 
     def prepare(self, X):
         return tokenize(self.tokenizer_, X, self.max_length_)

@@ -156,6 +156,30 @@ def tokenize(tokenizer, texts, max_length):
     return items
 
 
+def max_tokens(hf_model, requested, default):
+    """Tokens per text for a Hugging Face model: ``requested``, else
+    ``default``, never past the model's positions (a warning when
+    ``requested`` is larger)."""
+    import warnings
+
+    limit = getattr(hf_model.config, "max_position_embeddings", None)
+    # RoBERTa-style models number positions after the padding index.
+    padding_idx = getattr(getattr(hf_model, "embeddings", None), "padding_idx", None)
+    if limit is not None and isinstance(padding_idx, int):
+        limit -= padding_idx + 1
+    wanted = requested or default or limit or 512
+    if limit is not None and wanted > limit:
+        if requested is not None:
+            warnings.warn(
+                f"max_length={requested} exceeds what the model can take ({limit} tokens); "
+                f"texts are truncated to {limit} tokens.",
+                UserWarning,
+                stacklevel=4,
+            )
+        wanted = limit
+    return int(wanted)
+
+
 def pad_batch(sequences, pad_value=0, min_length=1):
     """Pad a list of 1-D integer arrays to the longest one (at least ``min_length``).
 

@@ -83,7 +83,7 @@ def read_image_folder(path, option="DATA"):
     (the layout of torchvision's ``ImageFolder``)."""
     import numpy as np
 
-    from ..estimators._validation import IMAGE_SUFFIXES
+    from ..images import IMAGE_SUFFIXES
 
     path = Path(path)
     classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))

@@ -204,7 +204,7 @@ def run_predict(args):
     import joblib
     import pandas as pd
 
-    from ..estimators._validation import IMAGE_SUFFIXES
+    from ..images import IMAGE_SUFFIXES
     from .data import column, read_table
 
     if not Path(args.model).is_file():
@@ -222,10 +222,9 @@ def run_predict(args):
         model = joblib.load(args.model)
     except Exception as exc:
         raise UsageError(f"could not load {args.model!r} as a saved model: {type(exc).__name__}: {exc}") from None
-    texts = rows
-    out = pd.DataFrame({name: texts, "prediction": model.predict(texts)})
+    out = pd.DataFrame({name: rows, "prediction": model.predict(rows)})
     if hasattr(model, "predict_proba"):
-        proba = model.predict_proba(texts)
+        proba = model.predict_proba(rows)
         for j, label in enumerate(model.classes_):
             out[f"proba_{label}"] = proba[:, j].round(6)
     if args.output:

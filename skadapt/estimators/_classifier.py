@@ -73,12 +73,12 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         X = v.check_input(self, X, spec.input_kind, reset=True)
         classes, y_encoded = v.check_targets(y, len(X))
         device = v.resolve_device(self.device)
-        v.check_precision(self.precision, device)
+        dtype = v.check_precision(self.precision, device)
         seed = v.seed_from(self.random_state)
         with v.seeded(seed, device):
             backbone = spec.create(**(self.backbone_kwargs or {}))
             backbone.fit(X)
-            net = self._make_net(backbone, len(classes), len(X), device, seed)
+            net = self._make_net(backbone, len(classes), len(X), device, seed, dtype)
             net.initialize()  # builds the module, so the recipe can tokenise
             self._set_layerwise_lr(net)
             items = backbone.prepare(X)
@@ -131,7 +131,7 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
         setattr(net, "optimizer__param_groups", param_groups)
         net.initialize_optimizer()
 
-    def _make_net(self, backbone, n_classes, n_samples, device, seed):
+    def _make_net(self, backbone, n_classes, n_samples, device, seed, dtype):
         import torch
         from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
         from skorch.dataset import ValidSplit
@@ -195,7 +195,7 @@ class _BackboneClassifier(ClassifierMixin, BaseEstimator):
             # code anyway); skorch's weights-only default would refuse them.
             torch_load_kwargs={"weights_only": False},
         )
-        net.precision_dtype = v.check_precision(self.precision, device)
+        net.precision_dtype = dtype
         return net
 
     # -- predict ------------------------------------------------------------

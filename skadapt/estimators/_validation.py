@@ -111,6 +111,8 @@ def _all_paths(X):
     """Whether a list of strings reads as file paths (some exist or carry an image suffix)."""
     import os
 
+    from ..images import IMAGE_SUFFIXES
+
     items = X.tolist() if isinstance(X, np.ndarray) else X
     if isinstance(items, (str, bytes)) or not isinstance(items, (list, tuple)) or not items:
         return hasattr(X, "iloc")  # a column of paths; load_images says if they are not
@@ -119,8 +121,6 @@ def _all_paths(X):
                                        or os.path.splitext(p)[1].lower() in IMAGE_SUFFIXES)
                for p in sample)
 
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
 
 def set_input_tags(tags, backbone):

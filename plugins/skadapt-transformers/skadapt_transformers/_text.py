@@ -1,16 +1,14 @@
 """``hf-text:PATH``: a Hugging Face text encoder (``AutoModel`` + ``AutoTokenizer``)."""
 
-import warnings
 
 import numpy as np
 from torch import nn
 
-from skadapt.backbones import pad_batch, tokenize
+from skadapt.backbones import max_tokens, pad_batch, tokenize
 
 from ._common import HuggingFaceBackbone, _first_line, check_bool, check_path, probe
 
 POOLING_MODES = ("mean", "cls")
-DEFAULT_MAX_LENGTH = 512
 
 
 class HFTextBackbone(HuggingFaceBackbone):
@@ -105,25 +103,10 @@ class HFTextBackbone(HuggingFaceBackbone):
 
     def _resolve_max_length(self, model, tokenizer):
         """Tokens per text: the option or the tokeniser's limit, never past the model's positions."""
-        limit = getattr(model.config, "max_position_embeddings", None)
-        # RoBERTa-style models number positions after the padding index.
-        padding_idx = getattr(getattr(model, "embeddings", None), "padding_idx", None)
-        if limit is not None and isinstance(padding_idx, int):
-            limit -= padding_idx + 1
         tokenizer_limit = getattr(tokenizer, "model_max_length", None)
         if not isinstance(tokenizer_limit, int) or tokenizer_limit > 1_000_000:  # "no limit" sentinel
             tokenizer_limit = None
-        wanted = self.max_length or tokenizer_limit or limit or DEFAULT_MAX_LENGTH
-        if limit is not None and wanted > limit:
-            if self.max_length is not None:
-                warnings.warn(
-                    f"max_length={self.max_length} exceeds what the model can take ({limit} tokens); "
-                    f"texts are truncated to {limit} tokens.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            wanted = limit
-        return int(wanted)
+        return max_tokens(model, self.max_length, tokenizer_limit)
 
     def prepare(self, X):
         return tokenize(self.tokenizer_, X, self.max_length_)
