@@ -1,7 +1,7 @@
 """skadapt: learning from scratch, transfer learning and fine-tuning as scikit-learn estimators."""
 
 from .backbones._exported import export_backbone
-from .estimators import FineTunedClassifier, PretrainedFeaturizer, ScratchClassifier
+from .estimators import FineTunedClassifier, FineTunedRegressor, PretrainedFeaturizer, ScratchClassifier, ScratchRegressor
 from .hookspecs import hookimpl
 from .registry import (
     BackboneSpec,
@@ -18,8 +18,10 @@ __all__ = [
     "BackboneSpec",
     "DuplicateBackboneError",
     "FineTunedClassifier",
+    "FineTunedRegressor",
     "PretrainedFeaturizer",
     "ScratchClassifier",
+    "ScratchRegressor",
     "UnknownBackboneError",
     "export_backbone",
     "get_backbone",

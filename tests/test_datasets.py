@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.preprocessing import MultiLabelBinarizer
 
 from skadapt import datasets
 from skadapt.datasets import (
@@ -14,6 +15,8 @@ from skadapt.datasets import (
     list_datasets,
     load_cr,
     load_dataset,
+    load_emobank,
+    load_goemotions,
     load_sst2,
     load_trec,
 )
@@ -38,11 +41,37 @@ ALL_SPLITS = [
     (name, split) for name in CLASSES for split in (*DATASET_SPLITS[name], "all")
 ]
 
+# Regression and multi-label sets.
+TARGET_SIZES = {
+    ("emobank", "train"): 8062,
+    ("emobank", "dev"): 1000,
+    ("emobank", "test"): 1000,
+    ("goemotions", "train"): 43410,
+    ("goemotions", "dev"): 5426,
+    ("goemotions", "test"): 5427,
+}
+EMOTIONS = [
+    "admiration", "amusement", "anger", "annoyance", "approval", "caring",
+    "confusion", "curiosity", "desire", "disappointment", "disapproval", "disgust",
+    "embarrassment", "excitement", "fear", "gratitude", "grief", "joy", "love",
+    "nervousness", "optimism", "pride", "realization", "relief", "remorse",
+    "sadness", "surprise", "neutral",
+]  # fmt: skip
+TARGETS = {"emobank": ["V", "A", "D"], "goemotions": EMOTIONS}
+TASKS = {"emobank": "regression", "goemotions": "multilabel"}
+TARGET_DTYPES = {"emobank": np.float64, "goemotions": np.int64}
+TARGET_LOADERS = {"emobank": load_emobank, "goemotions": load_goemotions}
+TARGET_SPLITS = [
+    (name, split) for name in TARGETS for split in (*DATASET_SPLITS[name], "all")
+]
+
 
 def test_registry():
-    assert list_datasets() == ["cr", "sst2", "trec"]
+    assert list_datasets() == ["cr", "emobank", "goemotions", "sst2", "trec"]
     assert dict(DATASET_SPLITS) == {
         "cr": ("train", "test"),
+        "emobank": ("train", "dev", "test"),
+        "goemotions": ("train", "dev", "test"),
         "sst2": ("train", "dev", "test"),
         "trec": ("train", "test"),
     }
@@ -71,6 +100,7 @@ def test_bunch(name, split):
     assert sorted(set(bunch.target)) == CLASSES[name]
     assert isinstance(bunch.DESCR, str)
     assert re.search(rf"^\.\. _{name}_dataset:", bunch.DESCR)
+    assert bunch.task == "classification"
 
 
 @pytest.mark.parametrize("name", CLASSES)
@@ -117,12 +147,19 @@ def test_na_like_texts_stay_strings():
 
 
 @pytest.mark.parametrize(
-    ("name", "suggestion"), [("sst", "sst2"), ("SST2", "sst2"), ("tre", "trec")]
+    ("name", "suggestion"),
+    [
+        ("sst", "sst2"),
+        ("SST2", "sst2"),
+        ("tre", "trec"),
+        ("emobnak", "emobank"),
+        ("go_emotions", "goemotions"),
+    ],
 )
 def test_unknown_name(name, suggestion):
     message = (
-        f"name={name!r} is not a bundled dataset; choose one of 'cr', 'sst2', 'trec' "
-        f"(did you mean {suggestion!r}?)."
+        f"name={name!r} is not a bundled dataset; choose one of 'cr', 'emobank', "
+        f"'goemotions', 'sst2', 'trec' (did you mean {suggestion!r}?)."
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         load_dataset(name)
@@ -130,7 +167,8 @@ def test_unknown_name(name, suggestion):
 
 @pytest.mark.parametrize("name", ["imdb", None])
 def test_unknown_name_without_suggestion(name):
-    with pytest.raises(ValueError, match=r"choose one of 'cr', 'sst2', 'trec'\.$"):
+    message = r"choose one of 'cr', 'emobank', 'goemotions', 'sst2', 'trec'\.$"
+    with pytest.raises(ValueError, match=message):
         load_dataset(name)
 
 
@@ -164,6 +202,199 @@ def test_results_are_fresh_objects():
     assert sorted(set(again.target)) == CLASSES["trec"]
     assert again.target_names.tolist() == CLASSES["trec"]
     assert load_trec(as_frame=True).frame["label"].value_counts()["NUM"] == 896
+
+
+
+# -- regression (emobank) and multi-label (goemotions) -------------------------
+def _labels_of(bunch, row):
+    """The ``;``-joined labels of one row of a goemotions indicator matrix."""
+    return ";".join(bunch.target_names[bunch.target[row] == 1])
+
+
+@pytest.mark.parametrize(("name", "split"), TARGET_SIZES)
+def test_target_split_sizes(name, split):
+    bunch = load_dataset(name, split=split)
+    assert len(bunch.data) == TARGET_SIZES[name, split]
+    assert bunch.target.shape == (TARGET_SIZES[name, split], len(TARGETS[name]))
+
+
+@pytest.mark.parametrize(("name", "split"), TARGET_SPLITS)
+def test_target_bunch(name, split):
+    bunch = TARGET_LOADERS[name](split=split)
+    assert bunch.name == name
+    assert bunch.split == split
+    assert bunch.task == TASKS[name]
+    assert bunch.frame is None
+    assert isinstance(bunch.data, list)
+    assert all(isinstance(text, str) and text.strip() for text in bunch.data)
+    assert isinstance(bunch.target, np.ndarray)
+    assert bunch.target.dtype == TARGET_DTYPES[name]
+    assert bunch.target.shape == (len(bunch.data), len(TARGETS[name]))
+    assert bunch.target.flags.c_contiguous
+    assert isinstance(bunch.target_names, np.ndarray)
+    assert bunch.target_names.dtype == object
+    assert bunch.target_names.tolist() == TARGETS[name]
+    assert isinstance(bunch.DESCR, str)
+    assert re.search(rf"^\.\. _{name}_dataset:", bunch.DESCR)
+
+
+@pytest.mark.parametrize("split", [*DATASET_SPLITS["emobank"], "all"])
+def test_emobank_targets(split):
+    y = load_emobank(split=split).target
+    assert np.isfinite(y).all()
+    assert ((y >= 1) & (y <= 5)).all()
+    # Not constant: every dimension varies around the middle of the scale.
+    assert (y.std(axis=0) > 0.1).all()
+    assert (np.abs(y.mean(axis=0) - 3) < 0.2).all()
+
+
+def test_emobank_rows():
+    test = load_emobank(split="test")
+    assert test.data[0] == "If I wasn't working here."
+    np.testing.assert_array_equal(test.target[0], [2.8, 3.1, 2.8])
+    assert test.data[1] == "I've got more than a job; I've got a career.\""
+    np.testing.assert_array_equal(test.target[1], [3.27, 3.36, 3.36])
+    dev = load_emobank(split="dev")
+    assert dev.data[2] == (
+        "A Goodwill staff member addresses a group of welfare recipients:"
+    )
+    np.testing.assert_array_equal(dev.target[2], [3.0, 2.62, 3.12])
+    for word in ("valence", "arousal", "dominance", "CC BY-SA 4.0"):
+        assert word in test.DESCR
+
+
+@pytest.mark.parametrize("split", [*DATASET_SPLITS["goemotions"], "all"])
+def test_goemotions_indicator(split):
+    y = load_goemotions(split=split).target
+    assert set(np.unique(y).tolist()) == {0, 1}
+    per_row = y.sum(axis=1)
+    assert per_row.min() >= 1  # every comment has at least one label
+    assert per_row.max() <= 5
+
+
+def test_goemotions_rows():
+    train, dev = load_goemotions(), load_goemotions(split="dev")
+    test = load_goemotions(split="test")
+    rows = [
+        (train, 0, "My favourite food is anything I didn't have to cook myself.",
+         "neutral"),
+        (train, 7, "We need more boards and to create a bit more space for [NAME]. "
+         "Then we\u2019ll be good.", "desire;optimism"),
+        (dev, 1, "You know the answer man, you are programmed to capture those codes "
+         "they send you, don\u2019t avoid them!", "approval;neutral"),
+        (dev, 2, "I've never been this sad in my life!", "sadness"),
+        (test, 2, "Kings fan here, good luck to you guys! Will be an interesting "
+         "game to watch! ", "excitement"),
+    ]  # fmt: skip
+    for bunch, row, text, labels in rows:
+        assert bunch.data[row] == text
+        assert _labels_of(bunch, row) == labels
+    # The same matrix as MultiLabelBinarizer over the ";"-joined labels.
+    binarizer = MultiLabelBinarizer(classes=EMOTIONS)
+    expected = binarizer.fit_transform([labels.split(";") for *_, labels in rows])
+    got = np.stack([bunch.target[row] for bunch, row, *_ in rows])
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == expected.dtype
+
+
+def test_goemotions_label_counts():
+    bunch = load_goemotions(as_frame=True)
+    counts = bunch.target.sum()
+    assert counts["grief"] == 77
+    assert counts["neutral"] == 14219
+    assert counts.idxmin() == "grief"
+    several = (bunch.target.sum(axis=1) >= 2).sum()
+    assert several == 7102  # 16.4% of the training rows
+    for fact in ("Apache-2.0", "0.46", "0.40", "0.63", "Table 4"):
+        assert fact in bunch.DESCR
+
+
+def test_goemotions_unknown_label_fails():
+    labels = pd.Series(["joy;gratitude", "neutral"])
+    indicator = _base._indicator(labels, EMOTIONS, "x.csv")
+    assert list(indicator.columns) == EMOTIONS
+    assert indicator.to_numpy().sum(axis=1).tolist() == [2, 1]
+    with pytest.raises(ValueError, match=r"x\.csv has labels .*: 'glee'"):
+        _base._indicator(pd.Series(["joy;glee", "anger"]), EMOTIONS, "x.csv")
+    with pytest.raises(ValueError, match=r"^x\.csv has labels .*: ''$"):
+        _base._indicator(pd.Series(["joy;", "anger"]), EMOTIONS, "x.csv")
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_target_as_frame(name):
+    bunch = load_dataset(name, split="test", as_frame=True)
+    assert isinstance(bunch.frame, pd.DataFrame)
+    assert list(bunch.frame.columns) == ["text", *TARGETS[name]]
+    assert isinstance(bunch.data, pd.Series)
+    assert isinstance(bunch.target, pd.DataFrame)
+    pd.testing.assert_series_equal(bunch.data, bunch.frame["text"])
+    pd.testing.assert_frame_equal(bunch.target, bunch.frame[TARGETS[name]])
+    assert (bunch.target.dtypes == TARGET_DTYPES[name]).all()
+    assert bunch.frame.notna().all().all()
+    plain = load_dataset(name, split="test")
+    assert bunch.data.tolist() == plain.data
+    np.testing.assert_array_equal(bunch.target.to_numpy(), plain.target)
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_target_return_X_y(name):
+    X, y = TARGET_LOADERS[name](return_X_y=True)
+    bunch = TARGET_LOADERS[name]()
+    assert X == bunch.data
+    np.testing.assert_array_equal(y, bunch.target)
+    assert y.dtype == TARGET_DTYPES[name]
+
+    X, y = TARGET_LOADERS[name](split="dev", return_X_y=True, as_frame=True)
+    assert isinstance(X, pd.Series)
+    assert isinstance(y, pd.DataFrame)
+    assert y.shape == (TARGET_SIZES[name, "dev"], len(TARGETS[name]))
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_target_all_is_every_split_in_order(name):
+    splits = DATASET_SPLITS[name]
+    parts = [load_dataset(name, split=split) for split in splits]
+    everything = load_dataset(name, split="all")
+    assert len(everything.data) == sum(TARGET_SIZES[name, split] for split in splits)
+    assert everything.data == [text for part in parts for text in part.data]
+    np.testing.assert_array_equal(
+        everything.target, np.concatenate([part.target for part in parts])
+    )
+    frame = load_dataset(name, split="all", as_frame=True).frame
+    assert frame.index.equals(pd.RangeIndex(len(everything.data)))
+
+
+def test_target_split_errors():
+    message = (
+        "split='tset' is not a split of 'goemotions'; choose one of 'train', 'dev', "
+        "'test', 'all' (did you mean 'test'?)."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_goemotions(split="tset")
+    with pytest.raises(ValueError, match=r"^split='validation' is not a split of "):
+        load_emobank(split="validation")
+    with pytest.raises(ValueError, match=r"^split=None is not a split of 'emobank'"):
+        load_dataset("emobank", split=None)
+    with pytest.raises(TypeError):
+        load_emobank("train")  # split is keyword-only
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_target_results_are_fresh_objects(name):
+    bunch = TARGET_LOADERS[name]()
+    expected = bunch.target.copy()
+    bunch.target[:] = 0
+    bunch.target_names[:] = "x"
+    bunch.data.clear()
+    frame = TARGET_LOADERS[name](as_frame=True).frame
+    frame.loc[0, "text"] = "changed"
+    frame[TARGETS[name][0]] = 0
+
+    again = TARGET_LOADERS[name]()
+    np.testing.assert_array_equal(again.target, expected)
+    assert again.target_names.tolist() == TARGETS[name]
+    assert len(again.data) == TARGET_SIZES[name, "train"]
+    assert TARGET_LOADERS[name](as_frame=True).frame.loc[0, "text"] != "changed"
 
 
 def test_public_api():

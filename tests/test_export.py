@@ -124,7 +124,7 @@ def test_export_refuses_what_it_cannot_do(tmp_path, texts):
     X, y = texts
     with pytest.raises(NotFittedError):
         export_backbone(ScratchClassifier(backbone="textcnn"), tmp_path / "a")
-    with pytest.raises(ValueError, match="estimator must be a ScratchClassifier or FineTunedClassifier"):
+    with pytest.raises(ValueError, match="estimator must be a fitted Scratch- or FineTuned- Classifier or Regressor"):
         export_backbone(PretrainedFeaturizer(), tmp_path / "a")
     clf = ScratchClassifier(backbone="textcnn", backbone_kwargs={"embedding_dim": 8, "num_filters": 2},
                             max_epochs=1, random_state=0, device="cpu").fit(X, y)

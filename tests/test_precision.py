@@ -56,7 +56,7 @@ def test_fp16_uses_loss_scaling(texts):
     clf = ScratchClassifier("textcnn", backbone_kwargs={"embedding_dim": 8, "num_filters": 4}, max_epochs=1,
                             device="cpu", precision="fp16", random_state=0)
     seen = []
-    real = _network.MixedPrecisionNet.train_step
+    real = _network._MixedPrecision.train_step
 
     def spy(net, batch, **kwargs):
         step = real(net, batch, **kwargs)
@@ -65,7 +65,7 @@ def test_fp16_uses_loss_scaling(texts):
 
     import unittest.mock
 
-    with unittest.mock.patch.object(_network.MixedPrecisionNet, "train_step", spy):
+    with unittest.mock.patch.object(_network._MixedPrecision, "train_step", spy):
         clf.fit(X, y)
     assert seen and all(scale > 1 for scale in seen)
     assert clf.net_.grad_scaler_ is None

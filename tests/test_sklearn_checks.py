@@ -10,16 +10,36 @@ import pytest
 from sklearn.utils import estimator_checks as ec
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skadapt import FineTunedClassifier, PretrainedFeaturizer, ScratchClassifier
+from skadapt import (
+    FineTunedClassifier,
+    FineTunedRegressor,
+    PretrainedFeaturizer,
+    ScratchClassifier,
+    ScratchRegressor,
+)
 from skadapt.testing import expected_failed_checks
 
 
 @parametrize_with_checks(
-    [ScratchClassifier(backbone="mlp", device="cpu")],
+    [
+        ScratchClassifier(backbone="mlp", device="cpu"),
+        # lr 1e-2: 10 epochs at the default 1e-3 are too short for check_regressors_train's R² > 0.5
+        ScratchRegressor(backbone="mlp", device="cpu", lr=1e-2),
+    ],
     expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def test_tags_switch_on_the_multilabel_and_multioutput_checks():
+    """sklearn runs its multi-label and multi-output checks only when the tags say so."""
+    from sklearn.utils import get_tags
+
+    assert get_tags(ScratchClassifier(backbone="mlp")).classifier_tags.multi_label
+    assert get_tags(FineTunedClassifier()).classifier_tags.multi_label
+    assert get_tags(ScratchRegressor(backbone="mlp")).target_tags.multi_output
+    assert get_tags(FineTunedRegressor()).target_tags.multi_output
 
 
 API_CHECKS = [
@@ -36,6 +56,8 @@ TEXT_ESTIMATORS = [
     ScratchClassifier(),
     ScratchClassifier(backbone="minilm"),
     FineTunedClassifier(),
+    ScratchRegressor(),
+    FineTunedRegressor(),
     PretrainedFeaturizer(),
 ]
 

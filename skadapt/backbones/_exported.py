@@ -155,7 +155,7 @@ class ExportedBackbone(Backbone):
 
 
 def export_backbone(estimator, folder, *, overwrite=False):
-    """Save the trained backbone of a fitted classifier as a pretrained backbone.
+    """Save the trained backbone of a fitted classifier or regressor as a pretrained backbone.
 
     The backbone (without the classification head) is written to ``folder``
     as safetensors weights plus ``skadapt-backbone.json`` (the registered
@@ -165,7 +165,7 @@ def export_backbone(estimator, folder, *, overwrite=False):
 
     Parameters
     ----------
-    estimator : ScratchClassifier or FineTunedClassifier, or a Pipeline ending in one
+    estimator : ScratchClassifier, FineTunedClassifier, ScratchRegressor or FineTunedRegressor, or a Pipeline ending in one
         Fitted.
     folder : str or path
         Created; it must not exist yet or be empty, unless ``overwrite``.
@@ -197,13 +197,13 @@ def export_backbone(estimator, folder, *, overwrite=False):
     from .. import __version__
     from ..registry import get_backbone
 
-    from ..estimators._classifier import _BackboneClassifier
+    from ..estimators._base import _BackboneEstimator
 
     model = estimator[-1] if hasattr(estimator, "steps") else estimator
-    if not isinstance(model, _BackboneClassifier):
+    if not isinstance(model, _BackboneEstimator):
         raise ValueError(
-            f"estimator must be a ScratchClassifier or FineTunedClassifier (or a Pipeline ending in one), "
-            f"got {type(model).__name__}."
+            f"estimator must be a fitted Scratch- or FineTuned- Classifier or Regressor (or a Pipeline ending in "
+            f"one), got {type(model).__name__}."
         )
     check_is_fitted(model)
     if not isinstance(folder, (str, os.PathLike)):
@@ -239,7 +239,8 @@ def export_backbone(estimator, folder, *, overwrite=False):
             "trained_by": {
                 "estimator": type(model).__name__,
                 "backbone": model.backbone,
-                "classes": [str(c) for c in model.classes_],
+                **({"classes": [str(c) for c in model.classes_]} if hasattr(model, "classes_")
+                   else {"n_outputs": int(model.n_outputs_)}),
             },
         }
         with open(os.path.join(staging, CONFIG_FILE), "w", encoding="utf-8") as file:

@@ -1,16 +1,23 @@
-"""Small text-classification datasets bundled with skadapt.
+"""Small text datasets bundled with skadapt.
 
 In the manner of :func:`sklearn.datasets.load_iris`, each loader returns a
 :class:`~sklearn.utils.Bunch` (or ``(data, target)`` with ``return_X_y=True``)
 read from files shipped inside the package, so nothing is downloaded.
 
-========  =================================  ====================  ================
-name      task                               classes               splits
-========  =================================  ====================  ================
-``sst2``  movie-review sentiment (SST-2)     negative, positive    train, dev, test
-``trec``  question type (TREC, coarse)       6 answer types        train, test
-``cr``    product-review sentiment (CR)      negative, positive    train, test
-========  =================================  ====================  ================
+==============  ==============================  ======================  ================
+name            task                            target                  splits
+==============  ==============================  ======================  ================
+``sst2``        movie-review sentiment (SST-2)  negative, positive      train, dev, test
+``trec``        question type (TREC, coarse)    6 answer types          train, test
+``cr``          product-review sentiment (CR)   negative, positive      train, test
+``emobank``     sentence emotion (EmoBank)      V, A, D in [1, 5]       train, dev, test
+``goemotions``  comment emotions (GoEmotions)   1-5 of 28 labels        train, dev, test
+==============  ==============================  ======================  ================
+
+The ``task`` of each Bunch says what ``target`` holds: one class per text
+(``"classification"``: sst2, trec, cr), three numbers per text, its valence,
+arousal and dominance (``"regression"``: emobank), or a 0/1 indicator matrix
+of 27 emotions and neutral (``"multilabel"``: goemotions).
 """
 
 from ._base import (
@@ -18,6 +25,8 @@ from ._base import (
     list_datasets,
     load_cr,
     load_dataset,
+    load_emobank,
+    load_goemotions,
     load_sst2,
     load_trec,
 )
@@ -27,6 +36,8 @@ __all__ = [
     "list_datasets",
     "load_cr",
     "load_dataset",
+    "load_emobank",
+    "load_goemotions",
     "load_sst2",
     "load_trec",
 ]

@@ -1,9 +1,11 @@
-"""Loaders for the small text-classification datasets bundled with skadapt.
+"""Loaders for the small text datasets bundled with skadapt.
 
-Every split is stored as ``data/<name>/<split>.csv.gz`` (columns ``text`` and
-``label``, both strings) and described in ``descr/<name>.rst``. The files are
-read through :mod:`importlib.resources`, so they also load from an installed
-wheel or a zip archive.
+Every split is stored as ``data/<name>/<split>.csv.gz`` and described in
+``descr/<name>.rst``. Each file has a ``text`` column followed by the target:
+``label`` (a string) for the classification sets, ``V``, ``A`` and ``D``
+(numbers) for ``emobank``, and ``labels`` (emotion names joined by ``;``) for
+``goemotions``. The files are read through :mod:`importlib.resources`, so they
+also load from an installed wheel or a zip archive.
 """
 
 import difflib
@@ -20,6 +22,8 @@ __all__ = [
     "list_datasets",
     "load_cr",
     "load_dataset",
+    "load_emobank",
+    "load_goemotions",
     "load_sst2",
     "load_trec",
 ]
@@ -29,6 +33,8 @@ _PACKAGE = "skadapt.datasets"
 DATASET_SPLITS = MappingProxyType(
     {
         "cr": ("train", "test"),
+        "emobank": ("train", "dev", "test"),
+        "goemotions": ("train", "dev", "test"),
         "sst2": ("train", "dev", "test"),
         "trec": ("train", "test"),
     }
@@ -37,6 +43,61 @@ DATASET_SPLITS = MappingProxyType(
 
 The splits are listed in the order in which ``split="all"`` joins them.
 """
+
+# What each dataset's target is; the ``task`` of its Bunch.
+_TASKS = MappingProxyType(
+    {
+        "cr": "classification",
+        "emobank": "regression",
+        "goemotions": "multilabel",
+        "sst2": "classification",
+        "trec": "classification",
+    }
+)
+
+# The 27 emotions and neutral of GoEmotions, in the order of the official
+# ``emotions.txt`` (the order of its emotion ids).
+_GOEMOTIONS_LABELS = (
+    "admiration",
+    "amusement",
+    "anger",
+    "annoyance",
+    "approval",
+    "caring",
+    "confusion",
+    "curiosity",
+    "desire",
+    "disappointment",
+    "disapproval",
+    "disgust",
+    "embarrassment",
+    "excitement",
+    "fear",
+    "gratitude",
+    "grief",
+    "joy",
+    "love",
+    "nervousness",
+    "optimism",
+    "pride",
+    "realization",
+    "relief",
+    "remorse",
+    "sadness",
+    "surprise",
+    "neutral",
+)
+
+# The target columns of the sets whose targets are fixed in advance; a
+# classification set's classes are the labels found in its files.
+_TARGET_COLUMNS = MappingProxyType(
+    {"emobank": ("V", "A", "D"), "goemotions": _GOEMOTIONS_LABELS}
+)
+
+# The dtype of ``target`` as an ndarray, by task.
+_TARGET_DTYPES = MappingProxyType(
+    {"classification": object, "regression": np.float64, "multilabel": np.int64}
+)
 
 
 def list_datasets():
@@ -51,7 +112,7 @@ def list_datasets():
     --------
     >>> from skadapt.datasets import list_datasets
     >>> list_datasets()
-    ['cr', 'sst2', 'trec']
+    ['cr', 'emobank', 'goemotions', 'sst2', 'trec']
     """
     return sorted(DATASET_SPLITS)
 
@@ -67,25 +128,60 @@ def _invalid(param, value, choices, what):
     return ValueError(message + ".")
 
 
-def _read_csv(source, **kwargs):
-    """Read a ``text,label`` CSV, keeping every field as a string.
+def _read_csv(source, dtype=str, **kwargs):
+    """Read a bundled CSV, keeping every field as a string unless ``dtype`` says.
 
     ``keep_default_na=False`` keeps texts such as ``"NA"`` or ``"null"`` as
     strings instead of turning them into missing values.
     """
-    return pd.read_csv(source, dtype=str, keep_default_na=False, **kwargs)
+    return pd.read_csv(source, dtype=dtype, keep_default_na=False, **kwargs)
+
+
+def _read_file(name, split, **kwargs):
+    path = resources.files(_PACKAGE) / "data" / name / f"{split}.csv.gz"
+    with path.open("rb") as file:
+        return _read_csv(file, compression="gzip", **kwargs)
+
+
+def _indicator(labels, classes, where):
+    """The 0/1 indicator DataFrame of ``;``-joined ``labels``.
+
+    One int64 column per class, in the order of ``classes``: the matrix that
+    :class:`~sklearn.preprocessing.MultiLabelBinarizer` gives. A label outside
+    ``classes`` (an empty one included) raises a ValueError.
+    """
+    dummies = labels.str.get_dummies(sep=";")
+    unknown = sorted(set(dummies.columns) - set(classes))
+    if unknown:
+        raise ValueError(
+            f"{where} has labels that are not among its {len(classes)} classes: "
+            + ", ".join(repr(label) for label in unknown)
+        )
+    return dummies.reindex(columns=list(classes), fill_value=0).astype(np.int64)
 
 
 @lru_cache(maxsize=None)
 def _read_split(name, split):
-    # Cached and shared between calls: never hand this frame out uncopied.
-    path = resources.files(_PACKAGE) / "data" / name / f"{split}.csv.gz"
-    with path.open("rb") as file:
-        return _read_csv(file, compression="gzip")
+    """One split as a DataFrame: ``text``, then the target column(s).
+
+    Cached and shared between calls: never hand this frame out uncopied.
+    """
+    task = _TASKS[name]
+    if task == "regression":
+        dtypes = dict.fromkeys(_TARGET_COLUMNS[name], np.float64)
+        return _read_file(name, split, dtype={"text": str, **dtypes})
+    frame = _read_file(name, split)
+    if task == "multilabel":
+        where = f"data/{name}/{split}.csv.gz"
+        target = _indicator(frame["labels"], _TARGET_COLUMNS[name], where)
+        frame = pd.concat([frame[["text"]], target], axis=1)
+    return frame
 
 
 @lru_cache(maxsize=None)
 def _target_names(name):
+    if name in _TARGET_COLUMNS:
+        return _TARGET_COLUMNS[name]
     labels = (_read_split(name, split)["label"] for split in DATASET_SPLITS[name])
     return tuple(sorted(set().union(*labels)))
 
@@ -98,21 +194,22 @@ def _descr(name):
 
 
 def load_dataset(name, *, split="train", return_X_y=False, as_frame=False):
-    """Load a bundled text-classification dataset by name.
+    """Load a bundled text dataset by name.
 
     Parameters
     ----------
-    name : {"cr", "sst2", "trec"}
+    name : {"cr", "emobank", "goemotions", "sst2", "trec"}
         Dataset to load; see :func:`list_datasets`.
     split : str, default="train"
         Split to load: one of ``DATASET_SPLITS[name]`` (``"train"``,
-        ``"test"`` and, for ``"sst2"`` only, ``"dev"``), or ``"all"`` for
-        every split joined in the order train, dev, test.
+        ``"test"`` and, except for ``"cr"`` and ``"trec"``, ``"dev"``), or
+        ``"all"`` for every split joined in the order train, dev, test.
     return_X_y : bool, default=False
         If True, return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
-        If True, ``data`` and ``target`` are pandas Series and ``frame`` is a
-        DataFrame with the columns ``text`` and ``label``.
+        If True, ``data`` is a pandas Series, ``target`` a Series (one target
+        column) or a DataFrame (several), and ``frame`` is a DataFrame of the
+        column ``text`` followed by the target column(s).
 
     Returns
     -------
@@ -121,21 +218,33 @@ def load_dataset(name, *, split="train", return_X_y=False, as_frame=False):
 
         data : list of str or pandas Series
             The texts.
-        target : ndarray of str, dtype object, or pandas Series
-            The label of each text.
+        target : ndarray, pandas Series or pandas DataFrame
+            What is to be predicted for each text; its form depends on
+            ``task``. ``"classification"`` (``cr``, ``sst2``, ``trec``): the
+            label, an ndarray of str (dtype object) of shape (n_samples,), or a
+            Series named ``label``. ``"regression"`` (``emobank``): an ndarray
+            of float64 of shape (n_samples, 3), or a DataFrame with the
+            columns ``V``, ``A``, ``D``. ``"multilabel"`` (``goemotions``): a
+            0/1 indicator matrix, an ndarray of int64 of shape
+            (n_samples, 28), or a DataFrame with one column per label.
         target_names : ndarray of str, dtype object
-            Sorted class labels of the dataset.
+            The sorted class labels of a classification set; otherwise the
+            names of the target columns, in their order.
         frame : pandas DataFrame or None
-            The columns ``text`` and ``label`` if ``as_frame=True``, else None.
+            If ``as_frame=True``, the column ``text`` followed by the target
+            column(s) (``label``; ``V``, ``A``, ``D``; or one per label), else
+            None.
         DESCR : str
-            Description of the dataset: source, classes, sizes and citations.
+            Description of the dataset: source, targets, sizes and citations.
         name : str
             The dataset name.
         split : str
             The split that was loaded.
+        task : {"classification", "regression", "multilabel"}
+            The kind of target.
 
     (data, target) : tuple if ``return_X_y`` is True
-        The texts and labels, as described above.
+        The texts and targets, as described above.
 
     Raises
     ------
@@ -154,6 +263,9 @@ def load_dataset(name, *, split="train", return_X_y=False, as_frame=False):
     >>> X, y = load_dataset("sst2", split="all", return_X_y=True)
     >>> len(X)
     9613
+    >>> emobank = load_dataset("emobank", split="dev")
+    >>> emobank.task, emobank.target.shape
+    ('regression', (1000, 3))
     """
     if not isinstance(name, str) or name not in DATASET_SPLITS:
         raise _invalid("name", name, list_datasets(), "a bundled dataset")
@@ -165,20 +277,25 @@ def load_dataset(name, *, split="train", return_X_y=False, as_frame=False):
     else:
         raise _invalid("split", split, (*splits, "all"), f"a split of {name!r}")
 
+    task, target_names = _TASKS[name], _target_names(name)
     frame = pd.concat([_read_split(name, part) for part in parts], ignore_index=True)
-    data, target = frame["text"], frame["label"]
+    data = frame["text"]
+    target = frame["label"] if task == "classification" else frame[list(target_names)]
     if not as_frame:
-        data, target, frame = data.tolist(), target.to_numpy(dtype=object), None
+        # A C-ordered copy, so that nothing handed out shares the cache.
+        target = np.array(target.to_numpy(dtype=_TARGET_DTYPES[task]), order="C")
+        data, frame = data.tolist(), None
     if return_X_y:
         return data, target
     return Bunch(
         data=data,
         target=target,
-        target_names=np.array(_target_names(name), dtype=object),
+        target_names=np.array(target_names, dtype=object),
         frame=frame,
         DESCR=_descr(name),
         name=name,
         split=split,
+        task=task,
     )
 
 
@@ -210,8 +327,8 @@ def load_sst2(*, split="train", return_X_y=False, as_frame=False):
     -------
     data : :class:`~sklearn.utils.Bunch`
         With the attributes ``data``, ``target``, ``target_names``,
-        ``frame``, ``DESCR``, ``name`` and ``split``; see
-        :func:`load_dataset`.
+        ``frame``, ``DESCR``, ``name``, ``split`` and ``task``
+        (``"classification"``); see :func:`load_dataset`.
 
     (data, target) : tuple if ``return_X_y`` is True
         The texts and their labels.
@@ -256,8 +373,8 @@ def load_trec(*, split="train", return_X_y=False, as_frame=False):
     -------
     data : :class:`~sklearn.utils.Bunch`
         With the attributes ``data``, ``target``, ``target_names``,
-        ``frame``, ``DESCR``, ``name`` and ``split``; see
-        :func:`load_dataset`.
+        ``frame``, ``DESCR``, ``name``, ``split`` and ``task``
+        (``"classification"``); see :func:`load_dataset`.
 
     (data, target) : tuple if ``return_X_y`` is True
         The texts and their labels.
@@ -302,8 +419,8 @@ def load_cr(*, split="train", return_X_y=False, as_frame=False):
     -------
     data : :class:`~sklearn.utils.Bunch`
         With the attributes ``data``, ``target``, ``target_names``,
-        ``frame``, ``DESCR``, ``name`` and ``split``; see
-        :func:`load_dataset`.
+        ``frame``, ``DESCR``, ``name``, ``split`` and ``task``
+        (``"classification"``); see :func:`load_dataset`.
 
     (data, target) : tuple if ``return_X_y`` is True
         The texts and their labels.
@@ -318,3 +435,117 @@ def load_cr(*, split="train", return_X_y=False, as_frame=False):
     ['text', 'label']
     """
     return load_dataset("cr", split=split, return_X_y=return_X_y, as_frame=as_frame)
+
+
+def load_emobank(*, split="train", return_X_y=False, as_frame=False):
+    """Load the EmoBank sentence-emotion dataset (regression, three targets).
+
+    English sentences from several genres (news, blogs, fiction, letters,
+    essays and more), each rated for the emotion it expresses on three
+    dimensions (Buechel & Hahn 2017), in the official train/dev/test split.
+    Each target is the mean rating on a 1 to 5 scale (weighted mean of the
+    writer and reader perspectives).
+
+    =================   ===================================
+    Targets             valence, arousal, dominance (1-5)
+    Samples per split   train 8062, dev 1000, test 1000
+    Features            text, one sentence each
+    =================   ===================================
+
+    Read more in ``load_emobank().DESCR``.
+
+    Parameters
+    ----------
+    split : {"train", "dev", "test", "all"}, default="train"
+        Split to load; ``"all"`` joins train, dev and test in that order.
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        If True, ``data`` is a pandas Series, ``target`` a DataFrame with the
+        columns ``V``, ``A``, ``D``, and ``frame`` a DataFrame with the
+        columns ``text``, ``V``, ``A``, ``D``.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With the attributes ``data``, ``target`` (an ndarray of float64 of
+        shape (n_samples, 3), columns valence, arousal, dominance),
+        ``target_names`` (``V``, ``A``, ``D``), ``frame``, ``DESCR``,
+        ``name``, ``split`` and ``task`` (``"regression"``); see
+        :func:`load_dataset`.
+
+    (data, target) : tuple if ``return_X_y`` is True
+        The texts and their ratings.
+
+    Examples
+    --------
+    >>> from skadapt.datasets import load_emobank
+    >>> emobank = load_emobank(split="test")
+    >>> emobank.target.shape, emobank.target.dtype
+    ((1000, 3), dtype('float64'))
+    >>> emobank.target_names
+    array(['V', 'A', 'D'], dtype=object)
+    >>> emobank.data[0], emobank.target[0].tolist()
+    ("If I wasn't working here.", [2.8, 3.1, 2.8])
+    """
+    return load_dataset(
+        "emobank", split=split, return_X_y=return_X_y, as_frame=as_frame
+    )
+
+
+def load_goemotions(*, split="train", return_X_y=False, as_frame=False):
+    """Load the GoEmotions Reddit-comment dataset (multi-label, 28 labels).
+
+    English Reddit comments, each labelled with one or more of 27 emotions or
+    ``neutral`` (Demszky et al. 2020): the official train/dev/test split of
+    the comments on whose labels at least two raters agreed. The target is a
+    0/1 indicator matrix, one column per label.
+
+    =================   ===================================
+    Labels              28 (27 emotions and neutral)
+    Samples per split   train 43410, dev 5426, test 5427
+    Features            text, one comment each
+    =================   ===================================
+
+    Read more in ``load_goemotions().DESCR``.
+
+    Parameters
+    ----------
+    split : {"train", "dev", "test", "all"}, default="train"
+        Split to load; ``"all"`` joins train, dev and test in that order.
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        If True, ``data`` is a pandas Series, ``target`` a DataFrame with one
+        0/1 column per label, and ``frame`` a DataFrame of the column
+        ``text`` followed by those 28 columns.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With the attributes ``data``, ``target`` (an ndarray of int64 of
+        shape (n_samples, 28), the indicator matrix that
+        :class:`~sklearn.preprocessing.MultiLabelBinarizer` gives),
+        ``target_names`` (the 28 labels in the official GoEmotions order:
+        ``admiration`` to ``surprise``, then ``neutral``), ``frame``,
+        ``DESCR``, ``name``, ``split`` and ``task`` (``"multilabel"``); see
+        :func:`load_dataset`.
+
+    (data, target) : tuple if ``return_X_y`` is True
+        The texts and their indicator matrix.
+
+    Examples
+    --------
+    >>> from skadapt.datasets import load_goemotions
+    >>> goemotions = load_goemotions(split="dev")
+    >>> goemotions.target.shape, goemotions.target.dtype
+    ((5426, 28), dtype('int64'))
+    >>> goemotions.target_names[:3].tolist(), goemotions.target_names[-1]
+    (['admiration', 'amusement', 'anger'], 'neutral')
+    >>> row = goemotions.target[1]
+    >>> goemotions.target_names[row == 1].tolist()
+    ['approval', 'neutral']
+    """
+    return load_dataset(
+        "goemotions", split=split, return_X_y=return_X_y, as_frame=as_frame
+    )

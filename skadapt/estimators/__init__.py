@@ -1,6 +1,7 @@
-"""The three ways of using a neural model, as scikit-learn estimators."""
+"""The three ways of using a neural model, as scikit-learn estimators, for every supervised task."""
 
 from .classifiers import FineTunedClassifier, ScratchClassifier
 from .featurizer import PretrainedFeaturizer
+from .regressors import FineTunedRegressor, ScratchRegressor
 
-__all__ = ["FineTunedClassifier", "PretrainedFeaturizer", "ScratchClassifier"]
+__all__ = ["FineTunedClassifier", "FineTunedRegressor", "PretrainedFeaturizer", "ScratchClassifier", "ScratchRegressor"]

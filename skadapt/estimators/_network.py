@@ -4,7 +4,7 @@ import contextlib
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier
+from skorch import NeuralNet, NeuralNetClassifier
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator
 from torch import nn
@@ -14,7 +14,8 @@ from ..cache import build_module
 
 
 class BackboneWithHead(nn.Module):
-    """A backbone's features under a new classification head (dropout + linear).
+    """A backbone's features under a new head (dropout + linear): one output
+    per class, per label or per regression target.
 
     skorch builds it in ``initialize_module`` from the backbone recipe, so the
     net stores a class and the recipe, never a second copy of the weights.
@@ -25,10 +26,10 @@ class BackboneWithHead(nn.Module):
     features.
     """
 
-    def __init__(self, recipe, n_classes, pretrained, dropout=0.0, frozen_groups=0):
+    def __init__(self, recipe, n_outputs, pretrained, dropout=0.0, frozen_groups=0):
         super().__init__()
         self.backbone = build_module(recipe, pretrained=pretrained, trainable=True)
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(recipe.out_features, n_classes))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(recipe.out_features, n_outputs))
         self.layer_groups = recipe.layer_groups(self.backbone)
         n_groups = len(self.layer_groups)
         k = n_groups if frozen_groups == "all" else min(int(frozen_groups), n_groups)
@@ -171,8 +172,8 @@ def encode(backbone, module, items, *, batch_size, device, progress=False, desc=
 
 
 
-class MixedPrecisionNet(NeuralNetClassifier):
-    """skorch's ``NeuralNetClassifier`` with mixed precision.
+class _MixedPrecision:
+    """Mixed precision for a skorch net.
 
     skorch offers mixed precision only through ``accelerate`` (an extra
     dependency that also takes over device placement), so autocast and
@@ -209,3 +210,11 @@ class MixedPrecisionNet(NeuralNetClassifier):
         scaler.step(self.optimizer_)
         scaler.update()
         return {"loss": loss, "y_pred": y_pred}
+
+
+class MixedPrecisionClassifierNet(_MixedPrecision, NeuralNetClassifier):
+    """skorch's ``NeuralNetClassifier`` (softmax over classes) with mixed precision."""
+
+
+class MixedPrecisionNet(_MixedPrecision, NeuralNet):
+    """skorch's ``NeuralNet`` with mixed precision: multi-label logits and regression outputs."""

@@ -5,8 +5,7 @@ import numbers
 
 import numpy as np
 from sklearn.utils import check_scalar
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, column_or_1d, validate_data
+from sklearn.utils.validation import validate_data
 
 
 def check_texts(X, backbone):
@@ -140,42 +139,6 @@ def set_input_tags(tags, backbone):
     tags.input_tags.string = kind == "text"
     tags.input_tags.three_d_array = kind == "image"
     return tags
-
-
-def check_targets(y, n_samples):
-    """Return ``(classes, encoded y)`` after checking ``y`` is a usable label vector."""
-    if y is None:
-        raise ValueError(
-            "This classifier requires y to be passed, but the target y is None."
-        )
-    y = column_or_1d(y, warn=True)
-    check_consistent_length(np.empty(n_samples), y)
-    missing = _missing_mask(y)
-    if missing.any():
-        raise ValueError(
-            f"Input y contains NaN or None (at row {int(np.flatnonzero(missing)[0])}); "
-            "drop the rows with missing labels first."
-        )
-    check_classification_targets(y)
-    try:
-        classes, encoded = np.unique(y, return_inverse=True)
-    except TypeError:
-        raise ValueError(
-            "y mixes label types that cannot be sorted (e.g. strings and numbers); use one type."
-        ) from None
-    if len(classes) < 2:
-        raise ValueError(
-            f"y contains only one class ({classes.tolist()[0]!r}); a classifier needs at least two classes."
-        )
-    return classes, encoded.astype(np.int64).ravel()
-
-
-def _missing_mask(y):
-    if y.dtype.kind == "f":
-        return np.isnan(y)
-    if y.dtype == object:
-        return np.array([v is None or (isinstance(v, float) and v != v) or _is_pandas_na(v) for v in y])
-    return np.zeros(len(y), dtype=bool)
 
 
 def check_positive(value, name, kind=numbers.Real):

@@ -1,73 +1,17 @@
 """The public classifiers: :class:`FineTunedClassifier` and :class:`ScratchClassifier`."""
 
-import numpy as np
-
-from . import _validation as v
 from ._classifier import _BackboneClassifier
-
-_SHARED_PARAMS = """
-    lr : float
-        Learning rate of AdamW (the peak, after warm-up).
-    max_epochs : int
-        Passes over the training data.
-    batch_size : int
-        Rows per optimisation step (and per prediction batch).
-    weight_decay : float
-        AdamW's decoupled weight decay.
-    warmup : float
-        Fraction of the steps over which the learning rate rises linearly
-        from 0; it then decays linearly to 0 at the last step.
-    frozen_groups : int or "all", default=0
-        How many layer groups of the backbone, counted from the input, stay
-        frozen. ``"all"`` trains the head only. See
-        ``Backbone.layer_groups`` for each backbone's groups.
-    lr_decay : float in (0, 1], default=1.0
-        Layer-wise learning-rate decay: the group below the head learns at
-        ``lr * lr_decay``, the next one down at ``lr * lr_decay**2``, ...
-    head_dropout : float in [0, 1)
-        Dropout before the new linear head.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows (stratified), stop when
-        the validation loss has not improved for ``n_iter_no_change`` epochs
-        and keep the best epoch's weights.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=2
-    backbone_kwargs : dict, default=None
-        Options of the backbone (see ``skadapt.get_backbone(name).create``),
-        e.g. ``{"max_length": 128}``.
-    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
-        Added to the training loop, e.g. ``skorch.callbacks.Checkpoint``.
-    device : {"auto", "cpu", "cuda", "mps"}, default="auto"
-        ``"auto"`` uses a CUDA GPU when one is present.
-    precision : {"fp32", "bf16", "fp16"}, default="fp32"
-        ``"bf16"``/``"fp16"``: mixed precision (``torch.autocast``) for every
-        forward pass, with fp32 weights, loss and optimizer state; ``"fp16"``
-        adds loss scaling. Roughly halves the time and activation memory of
-        fine-tuning on a recent GPU; on a CPU the gain depends on its bfloat16 support.
-    random_state : int, RandomState or None, default=None
-        Seeds weight initialisation, dropout, shuffling and the validation
-        split; the same value on CPU gives the same predictions. The global
-        torch random state is left as it was.
-    verbose : int, default=0
-        ``1`` shows a progress bar and skorch's table of epochs.
-
-    Attributes
-    ----------
-    classes_ : ndarray
-        The labels, sorted; ``predict_proba`` columns follow this order.
-    net_ : skorch.NeuralNetClassifier
-        The trained net; ``net_.module_`` is the backbone plus head.
-    history_ : skorch.History
-        Loss (and validation loss) per epoch.
-    backbone_ : skadapt.backbones.Backbone
-        The backbone recipe with its fitted preprocessing (tokeniser, vocabulary).
-    n_features_in_ : int
-        Only for numeric-matrix backbones such as ``mlp``.
-"""
+from ._docstrings import CLASSIFIER_ATTRIBUTES, CLASSIFIER_PARAMS, TRAINING_PARAMS
 
 
 class FineTunedClassifier(_BackboneClassifier):
     __doc__ = """Fine-tuning: a pretrained backbone plus a new head, trained further.
+
+    ``y`` is a vector of labels (one per row), or a 0/1 indicator matrix
+    ``(n_samples, n_labels)`` for multi-label data (what
+    ``sklearn.preprocessing.MultiLabelBinarizer`` gives): then each label
+    gets its own sigmoid output, trained with binary cross-entropy, and
+    ``predict`` returns the indicator matrix (see ``threshold``).
 
     Training follows the LP-FT recipe: the head is first fitted as a logistic
     regression on the frozen backbone's features (exactly what
@@ -82,8 +26,9 @@ class FineTunedClassifier(_BackboneClassifier):
         A registered backbone with pretrained weights (``skadapt.list_backbones()``).
     head_init : {"linear_probe", "random"}, default="linear_probe"
         ``"linear_probe"`` starts the head from a logistic regression (C=1)
-        on the frozen features; ``"random"`` starts it at random.
-""" + _SHARED_PARAMS + """
+        on the frozen features (one per label for multi-label ``y``);
+        ``"random"`` starts it at random.
+""" + CLASSIFIER_PARAMS + TRAINING_PARAMS + CLASSIFIER_ATTRIBUTES + """
     Examples
     --------
     >>> from skadapt import FineTunedClassifier
@@ -92,6 +37,14 @@ class FineTunedClassifier(_BackboneClassifier):
     >>> clf = FineTunedClassifier(max_epochs=1, random_state=0)
     >>> clf.fit(X[:64], y[:64]).predict(["a gripping, beautiful film"])  # doctest: +SKIP
     array(['positive'], dtype=object)
+
+    Several labels per text, weighted so that rare ones are predicted too:
+
+    >>> from skadapt.datasets import load_goemotions
+    >>> X, Y = load_goemotions(return_X_y=True)
+    >>> clf = FineTunedClassifier(class_weight="balanced", threshold=0.8, max_epochs=1)
+    >>> clf.fit(X[:256], Y[:256]).predict(["thank you so much!"]).shape  # doctest: +SKIP
+    (1, 28)
     """
 
     _pretrained = True
@@ -101,6 +54,8 @@ class FineTunedClassifier(_BackboneClassifier):
         backbone="minilm",
         *,
         head_init="linear_probe",
+        class_weight=None,
+        threshold=0.5,
         lr=5e-5,
         max_epochs=3,
         batch_size=32,
@@ -121,6 +76,8 @@ class FineTunedClassifier(_BackboneClassifier):
     ):
         self.backbone = backbone
         self.head_init = head_init
+        self.class_weight = class_weight
+        self.threshold = threshold
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -139,62 +96,12 @@ class FineTunedClassifier(_BackboneClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self):
-        if self.head_init not in ("linear_probe", "random"):
-            raise ValueError(f"head_init must be 'linear_probe' or 'random', got {self.head_init!r}.")
-        return super()._check_params()
-
-    def _init_head(self, module, spec, backbone, X, items, y, device, train_index):
-        if self.head_init != "linear_probe":
-            return
-        import torch
-        from sklearn.linear_model import LogisticRegression
-
-        from ..cache import cached_encode, feature_identity, stores_for
-        from ._network import encode
-
-        # With early stopping the probe sees the training rows only, so the
-        # validation loss stays an honest measure from the first epoch.
-        if len(np.unique(y[train_index])) == len(np.unique(y)):
-            items = items[train_index] if isinstance(items, np.ndarray) else [items[i] for i in train_index]
-            X = [X[i] for i in train_index]
-            y = y[train_index]
-        module.backbone.eval()
-
-        def encode_items(rows):
-            return encode(backbone, module.backbone, rows, batch_size=self.batch_size, device=device,
-                          progress=bool(self.verbose), desc="linear probe",
-                          dtype=v.check_precision(self.precision, device))
-
-        # The untrained backbone computes exactly PretrainedFeaturizer's
-        # features: shared with it through the embedding cache, so that a
-        # grid search over fine-tuning settings encodes each text once.
-        identity = None
-        if backbone.input_kind in ("text", "image"):
-            options = dict(self.backbone_kwargs or {})
-            if self.precision != "fp32":  # reduced-precision features are other features
-                options["precision"] = self.precision
-            identity = feature_identity(spec, backbone, options)
-        if identity is not None:
-            features = cached_encode(list(X), identity, stores_for(True),
-                                     lambda texts: encode_items(backbone.prepare(texts)))
-        else:
-            features = encode_items(items)
-        probe = LogisticRegression(C=1.0, max_iter=1000).fit(features, y)
-        coef, intercept = probe.coef_, probe.intercept_
-        if coef.shape[0] == 1:  # binary: softmax over (-z/2, z/2) equals sigmoid(z)
-            coef = np.vstack([-coef / 2, coef / 2])
-            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-        linear = module.head[-1]
-        with torch.no_grad():
-            linear.weight.copy_(torch.as_tensor(coef, dtype=linear.weight.dtype))
-            linear.bias.copy_(torch.as_tensor(intercept, dtype=linear.bias.dtype))
-
 
 class ScratchClassifier(_BackboneClassifier):
     __doc__ = """Learning from scratch: a backbone with random initial weights, trained on your data alone.
 
-    The same contract as :class:`FineTunedClassifier`; ``backbone="minilm"``
+    The same contract as :class:`FineTunedClassifier` (a label vector, or a
+    0/1 indicator matrix for multi-label data); ``backbone="minilm"``
     trains the MiniLM architecture from random weights, ``"textcnn"`` (the
     default) is Kim's (2014) CNN, ``"mlp"`` works on numeric matrices.
 
@@ -202,7 +109,7 @@ class ScratchClassifier(_BackboneClassifier):
     ----------
     backbone : str, default="textcnn"
         Any registered backbone (``skadapt.list_backbones()``).
-""" + _SHARED_PARAMS + """
+""" + CLASSIFIER_PARAMS + TRAINING_PARAMS + CLASSIFIER_ATTRIBUTES + """
     Examples
     --------
     >>> from skadapt import ScratchClassifier
@@ -219,6 +126,8 @@ class ScratchClassifier(_BackboneClassifier):
         self,
         backbone="textcnn",
         *,
+        class_weight=None,
+        threshold=0.5,
         lr=1e-3,
         max_epochs=10,
         batch_size=50,
@@ -238,6 +147,8 @@ class ScratchClassifier(_BackboneClassifier):
         verbose=0,
     ):
         self.backbone = backbone
+        self.class_weight = class_weight
+        self.threshold = threshold
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size

@@ -1,0 +1,114 @@
+"""Docstring sections shared by the fine-tuned and scratch estimators, so each says it once."""
+
+TRAINING_PARAMS = """
+    lr : float
+        Learning rate of AdamW (the peak, after warm-up).
+    max_epochs : int
+        Passes over the training data.
+    batch_size : int
+        Rows per optimisation step (and per prediction batch).
+    weight_decay : float
+        AdamW's decoupled weight decay.
+    warmup : float
+        Fraction of the steps over which the learning rate rises linearly
+        from 0; it then decays linearly to 0 at the last step.
+    frozen_groups : int or "all", default=0
+        How many layer groups of the backbone, counted from the input, stay
+        frozen. ``"all"`` trains the head only. See
+        ``Backbone.layer_groups`` for each backbone's groups.
+    lr_decay : float in (0, 1], default=1.0
+        Layer-wise learning-rate decay: the group below the head learns at
+        ``lr * lr_decay``, the next one down at ``lr * lr_decay**2``, ...
+    head_dropout : float in [0, 1)
+        Dropout before the new linear head.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (stratified for
+        single-label classification), stop when
+        the validation loss has not improved for ``n_iter_no_change`` epochs
+        and keep the best epoch's weights.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=2
+    backbone_kwargs : dict, default=None
+        Options of the backbone (see ``skadapt.get_backbone(name).create``),
+        e.g. ``{"max_length": 128}``.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Added to the training loop, e.g. ``skorch.callbacks.Checkpoint``.
+    device : {"auto", "cpu", "cuda", "mps"}, default="auto"
+        ``"auto"`` uses a CUDA GPU when one is present.
+    precision : {"fp32", "bf16", "fp16"}, default="fp32"
+        ``"bf16"``/``"fp16"``: mixed precision (``torch.autocast``) for every
+        forward pass, with fp32 weights, loss and optimizer state; ``"fp16"``
+        adds loss scaling. Roughly halves the time and activation memory of
+        fine-tuning on a recent GPU; on a CPU the gain depends on its bfloat16 support.
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation
+        split; the same value on CPU gives the same predictions. The global
+        torch random state is left as it was.
+    verbose : int, default=0
+        ``1`` shows a progress bar and skorch's table of epochs.
+"""
+
+CLASSIFIER_PARAMS = """
+    class_weight : None, "balanced", dict or list of dicts, default=None
+        Weights in the loss (and in the linear-probe start), with
+        ``LogisticRegression``'s meaning: ``"balanced"`` weighs each class by
+        ``n_samples / (n_classes * count)``; a dict maps a class to its weight.
+        For multi-label ``y`` each label column is its own binary problem:
+        ``"balanced"`` weighs its positive and negative rows by
+        ``n / (2 * count)``; a dict maps a label column index to the weight of
+        its positive rows; a list of ``{0: w, 1: w}`` dicts (sklearn's
+        multi-output form) gives both weights per column. Rare labels are
+        otherwise rarely predicted at all.
+    threshold : float in (0, 1), default=0.5
+        Multi-label only: ``predict`` gives every label whose probability is
+        at least this. Raise it for precision, lower it for recall; to tune
+        it, fit once and compare thresholds on held-out
+        ``predict_proba`` output (e.g. with ``sklearn.metrics.f1_score``), or
+        search it with ``GridSearchCV`` (changing it needs no retraining,
+        but ``GridSearchCV`` refits). ``class_weight="balanced"`` raises all
+        probabilities of rare labels, so pair it with a higher threshold.
+"""
+
+CLASSIFIER_ATTRIBUTES = """
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels, sorted; ``predict_proba`` columns follow this order.
+        For multi-label ``y``: the label column indices ``0 .. n_labels - 1``.
+    multilabel_ : bool
+        Whether ``y`` was a multi-label indicator matrix.
+    net_ : skorch.NeuralNetClassifier or skorch.NeuralNet
+        The trained net (a ``NeuralNet`` with a sigmoid per label for
+        multi-label ``y``); ``net_.module_`` is the backbone plus head.
+    history_ : skorch.History
+        Loss (and validation loss) per epoch.
+    backbone_ : skadapt.backbones.Backbone
+        The backbone recipe with its fitted preprocessing (tokeniser, vocabulary).
+    n_features_in_ : int
+        Only for numeric-matrix backbones such as ``mlp``.
+"""
+
+REGRESSOR_PARAMS = """
+    loss : {"squared_error", "huber"}, default="squared_error"
+        The training loss, on the standardised target. ``"huber"`` (delta =
+        one standard deviation of the target) is less swayed by outliers.
+"""
+
+REGRESSOR_ATTRIBUTES = """
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets (columns of ``y``).
+    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+        The training mean and standard deviation of each target: the
+        network learns ``(y - target_mean_) / target_scale_`` and
+        predictions are returned in the units of ``y``.
+    net_ : skorch.NeuralNet
+        The trained net; ``net_.module_`` is the backbone plus head.
+    history_ : skorch.History
+        Loss (and validation loss) per epoch.
+    backbone_ : skadapt.backbones.Backbone
+        The backbone recipe with its fitted preprocessing (tokeniser, vocabulary).
+    n_features_in_ : int
+        Only for numeric-matrix backbones such as ``mlp``.
+"""

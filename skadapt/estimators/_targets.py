@@ -1,0 +1,262 @@
+"""Targets: what ``y`` may be for each task, checked before torch sees it.
+
+sklearn decides what kind of target ``y`` is (``type_of_target``) and
+computes class weights (``compute_class_weight``); this module turns its
+answers into skadapt's one-sentence errors and into the arrays the
+network trains on.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+from ._validation import _is_pandas_na
+
+REGRESSORS = "FineTunedRegressor or ScratchRegressor"
+
+
+@dataclass
+class Targets:
+    """``y`` made ready for the network, plus what the estimator keeps of it.
+
+    ``encoded`` is what skorch trains on; ``attributes`` become the fitted
+    estimator's attributes once training has succeeded.
+    """
+
+    encoded: np.ndarray
+    n_outputs: int
+    attributes: dict = field(default_factory=dict)
+    class_weight: np.ndarray | None = None  # per class, or (2, n_labels): negative and positive weights
+    stratify: bool = False  # whether an early-stopping split can be stratified on ``encoded``
+
+
+def _missing_mask(y):
+    if y.dtype.kind == "f":
+        return np.isnan(y)
+    if y.dtype == object:
+        return np.array([_is_missing(v) for v in y.ravel()]).reshape(y.shape)
+    return np.zeros(y.shape, dtype=bool)
+
+
+def _is_missing(value):
+    return value is None or (isinstance(value, float) and value != value) or _is_pandas_na(value)
+
+
+def _check_present(y, estimator_kind):
+    if y is None:
+        raise ValueError(f"This {estimator_kind} requires y to be passed, but the target y is None.")
+
+
+def _first_missing(missing):
+    return int(np.flatnonzero(missing.reshape(len(missing), -1).any(axis=1))[0])
+
+
+def _is_label_lists(y):
+    """Whether ``y`` is a sequence of label sequences (``[["a", "b"], ["c"]]``)."""
+    if isinstance(y, np.ndarray) and y.dtype != object:
+        return y.ndim == 2 and y.dtype.kind in "OUS"
+    items = list(y[:50]) if isinstance(y, (list, tuple, np.ndarray)) else []
+    nested = [item for item in items if isinstance(item, (list, tuple, set, frozenset, np.ndarray))]
+    if not nested:
+        return False
+    if len({len(item) for item in items if hasattr(item, "__len__")}) > 1 or any(isinstance(i, (set, frozenset)) for i in nested):
+        return True
+    return any(isinstance(v, str) for item in nested for v in item)
+
+
+def check_classification_targets(y, n_samples):
+    """Check a classifier's ``y``: a label vector, or a 0/1 indicator matrix (multi-label)."""
+    _check_present(y, "classifier")
+    if _is_label_lists(y):
+        raise ValueError(
+            "y looks like a list of label lists; for multi-label classification give a 0/1 indicator "
+            "matrix, e.g. y = sklearn.preprocessing.MultiLabelBinarizer().fit_transform(y)."
+        )
+    if hasattr(y, "iloc") and getattr(y, "ndim", 1) == 2 and y.shape[1] > 1:  # DataFrame of label columns
+        y = y.to_numpy()
+    array = np.asarray(y) if not isinstance(y, np.ndarray) else y
+    if array.ndim == 2 and array.shape[1] > 1:
+        return _multilabel(array, n_samples)
+    return _single_label(y, n_samples)
+
+
+def _single_label(y, n_samples):
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(np.empty(n_samples), y)
+    missing = _missing_mask(y)
+    if missing.any():
+        raise ValueError(
+            f"Input y contains NaN or None (at row {int(np.flatnonzero(missing)[0])}); "
+            "drop the rows with missing labels first."
+        )
+    kind = type_of_target(y)
+    if kind == "continuous":
+        raise ValueError(
+            f"Unknown label type: continuous. y holds continuous values (e.g. {y[0]!r}), which a "
+            f"classifier cannot learn; to predict a score use {REGRESSORS}."
+        )
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(f"Unknown label type: {kind}. y must be a vector of labels.")
+    try:
+        classes, encoded = np.unique(y, return_inverse=True)
+    except TypeError:
+        raise ValueError(
+            "y mixes label types that cannot be sorted (e.g. strings and numbers); use one type."
+        ) from None
+    if len(classes) < 2:
+        raise ValueError(
+            f"y contains only one class ({classes.tolist()[0]!r}); a classifier needs at least two classes."
+        )
+    return Targets(encoded.astype(np.int64).ravel(), len(classes), {"classes_": classes, "multilabel_": False},
+                   stratify=True)
+
+
+def _multilabel(y, n_samples):
+    check_consistent_length(np.empty(n_samples), y)
+    missing = _missing_mask(y)
+    if missing.any():
+        raise ValueError(
+            f"Input y contains NaN or None (at row {_first_missing(missing)}); "
+            "drop the rows with missing labels first."
+        )
+    if y.dtype.kind not in "biuf" and y.dtype != object:
+        raise ValueError(f"A multi-label y must be a 0/1 indicator matrix, got a matrix of {y.dtype} values.")
+    values = np.unique(y.astype(np.float64, copy=False)) if y.dtype.kind != "O" else None
+    if values is None or not set(values.tolist()) <= {0.0, 1.0}:
+        shown = "non-numeric values" if values is None else f"the values {values[:5].tolist()}"
+        raise ValueError(
+            f"A 2-D y is read as multi-label and must be a 0/1 indicator matrix, but it holds {shown}; "
+            "use sklearn.preprocessing.MultiLabelBinarizer to build one, or a regressor "
+            f"({REGRESSORS}) for several numeric targets."
+        )
+    encoded = y.astype(np.float32)
+    positives = encoded.sum(axis=0)
+    constant = {int(j): 0 for j in np.flatnonzero(positives == 0)}
+    constant.update({int(j): 1 for j in np.flatnonzero(positives == len(encoded))})
+    if constant:
+        never = [j for j, value in constant.items() if value == 0]
+        always = [j for j, value in constant.items() if value == 1]
+        parts = ([f"label column(s) {never} have no positive row and will always be predicted 0"] if never else []) + \
+                ([f"label column(s) {always} are positive in every row and will always be predicted 1"] if always else [])
+        warnings.warn("In the training y, " + "; ".join(parts) + ".", UserWarning, stacklevel=4)
+    n_labels = y.shape[1]
+    attributes = {
+        "classes_": np.arange(n_labels),
+        "multilabel_": True,
+        "_label_dtype": y.dtype if y.dtype.kind != "O" else np.dtype(np.int64),
+        "_constant_labels": constant,
+    }
+    return Targets(encoded, n_labels, attributes)
+
+
+def class_weights(class_weight, targets, y_original=None):
+    """sklearn's ``class_weight`` as arrays for the loss.
+
+    Single-label: one weight per class, as ``LogisticRegression`` reads it.
+    Multi-label: a ``(2, n_labels)`` array of negative and positive weights
+    per label column. ``"balanced"`` weighs each label's two values as
+    sklearn does for a binary problem (``n / (2 * count)``); a dict maps a
+    label column to its positive weight; a list of dicts (sklearn's
+    multi-output form) gives ``{0: w, 1: w}`` per column.
+    """
+    if class_weight is None:
+        return None
+    if not targets.attributes["multilabel_"]:
+        if not (class_weight == "balanced" or isinstance(class_weight, dict)):
+            raise ValueError(
+                f"class_weight must be None, 'balanced' or a dict mapping a class to its weight, got {class_weight!r}."
+            )
+        classes = targets.attributes["classes_"]
+        if isinstance(class_weight, dict):
+            unknown = [c for c in class_weight if c not in set(classes.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names classes that are not in y: {unknown[:5]}; the classes are {classes.tolist()[:10]}."
+                )
+        return compute_class_weight(class_weight, classes=classes, y=classes[targets.encoded])
+    y = targets.encoded
+    n_labels = y.shape[1]
+    weights = np.ones((2, n_labels))
+    if class_weight == "balanced":
+        for j in range(n_labels):
+            if 0 < y[:, j].sum() < len(y):  # a constant column has nothing to balance
+                weights[:, j] = compute_class_weight("balanced", classes=np.array([0, 1]), y=y[:, j].astype(int))
+    elif isinstance(class_weight, dict):
+        for j, weight in class_weight.items():
+            if not (isinstance(j, (int, np.integer)) and 0 <= j < n_labels):
+                raise ValueError(
+                    f"For multi-label y, class_weight maps a label column (0 to {n_labels - 1}) to the weight of its "
+                    f"positive rows; got the key {j!r}."
+                )
+            weights[1, j] = float(weight)
+    elif isinstance(class_weight, (list, tuple)) and len(class_weight) == n_labels and all(isinstance(d, dict) for d in class_weight):
+        for j, per_value in enumerate(class_weight):
+            weights[0, j] = per_value.get(0, 1.0)
+            weights[1, j] = per_value.get(1, 1.0)
+    else:
+        raise ValueError(
+            "For multi-label y, class_weight must be None, 'balanced', a dict mapping a label column to the weight "
+            f"of its positive rows, or a list of {n_labels} dicts {{0: w, 1: w}}; got {class_weight!r}."
+        )
+    if not np.all(np.isfinite(weights)) or (weights < 0).any():
+        raise ValueError("class_weight must give finite, non-negative weights.")
+    return weights
+
+
+def check_regression_targets(y, n_samples):
+    """Check a regressor's ``y``: floats of shape ``(n,)`` or ``(n, k)``, no NaN or inf."""
+    _check_present(y, "regressor")
+    if hasattr(y, "iloc"):
+        y = y.to_numpy()
+    try:
+        array = np.asarray(y)
+    except ValueError:
+        raise ValueError("y must be an array of numbers of shape (n_samples,) or (n_samples, n_outputs).") from None
+    if array.dtype.kind in "OUS" or array.dtype.kind == "c":
+        if array.dtype == object:
+            try:
+                array = array.astype(np.float64)
+            except (TypeError, ValueError):
+                array = None
+        else:
+            array = None
+        if array is None:
+            raise ValueError(
+                "A regressor needs numeric y, but y holds strings or other non-numbers; to predict labels use "
+                "FineTunedClassifier or ScratchClassifier."
+            )
+    if array.ndim not in (1, 2) or (array.ndim == 2 and array.shape[1] == 0):
+        raise ValueError(f"y must have shape (n_samples,) or (n_samples, n_outputs), got {array.shape}.")
+    check_consistent_length(np.empty(n_samples), array)
+    array = array.astype(np.float64)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        raise ValueError(
+            f"Input y contains NaN or infinity (at row {_first_missing(bad)}); drop or fill those rows first."
+        )
+    matrix = array.reshape(len(array), -1)
+    mean = matrix.mean(axis=0)
+    scale = matrix.std(axis=0)
+    scale[scale == 0] = 1.0  # a constant output: predict the constant
+    encoded = ((matrix - mean) / scale).astype(np.float32)
+    attributes = {"n_outputs_": matrix.shape[1], "target_mean_": mean, "target_scale_": scale,
+                  "_y_ndim": array.ndim}
+    return Targets(encoded, matrix.shape[1], attributes)
+
+
+def check_n_outputs(y, n_outputs, estimator):
+    """At ``score`` time, ``y`` must have as many outputs (labels) as in ``fit``."""
+    if y is None:
+        return
+    shape = np.shape(y)
+    got = 1 if len(shape) < 2 else shape[1]
+    if got != n_outputs:
+        what = "label columns" if getattr(estimator, "multilabel_", False) else "outputs"
+        raise ValueError(
+            f"y has {got} {what}, but {type(estimator).__name__} was fitted with {n_outputs}; "
+            "score it on a y of the same shape as in fit."
+        )

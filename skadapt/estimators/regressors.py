@@ -1,0 +1,156 @@
+"""The public regressors: :class:`FineTunedRegressor` and :class:`ScratchRegressor`."""
+
+from ._docstrings import REGRESSOR_ATTRIBUTES, REGRESSOR_PARAMS, TRAINING_PARAMS
+from ._regressor import _BackboneRegressor
+
+
+class FineTunedRegressor(_BackboneRegressor):
+    __doc__ = """Fine-tuning for numbers: a pretrained backbone plus a new linear head, trained further.
+
+    ``y`` is one score per row (shape ``(n_samples,)``) or several
+    (``(n_samples, n_outputs)``: one network output per column);
+    ``predict`` returns the same shape and ``score`` is R², as for any
+    sklearn regressor. The target is standardised inside ``fit`` with the
+    training mean and standard deviation, so the default learning rate
+    works whatever the scale of ``y``; predictions come back in its units.
+
+    Training follows the LP-FT recipe: the head first becomes a ridge
+    regression on the frozen backbone's features (what
+    ``PretrainedFeaturizer`` + ``RidgeCV`` would learn), then backbone and
+    head are trained together.
+
+    Parameters
+    ----------
+    backbone : str, default="minilm"
+        A registered backbone with pretrained weights (``skadapt.list_backbones()``).
+    head_init : {"linear_probe", "random"}, default="linear_probe"
+        ``"linear_probe"`` starts the head from a ridge regression on the
+        frozen features (its alpha chosen by leave-one-out, ``RidgeCV``);
+        ``"random"`` starts it at random.
+""" + REGRESSOR_PARAMS + TRAINING_PARAMS + REGRESSOR_ATTRIBUTES + """
+    Examples
+    --------
+    >>> from skadapt import FineTunedRegressor
+    >>> from skadapt.datasets import load_emobank
+    >>> X, y = load_emobank(return_X_y=True)  # valence, arousal, dominance
+    >>> reg = FineTunedRegressor(max_epochs=1, random_state=0)
+    >>> reg.fit(X[:64], y[:64]).predict(["what a lovely day"]).shape  # doctest: +SKIP
+    (1, 3)
+    """
+
+    _pretrained = True
+
+    def __init__(
+        self,
+        backbone="minilm",
+        *,
+        head_init="linear_probe",
+        loss="squared_error",
+        lr=5e-5,
+        max_epochs=3,
+        batch_size=32,
+        weight_decay=0.01,
+        warmup=0.1,
+        frozen_groups=0,
+        lr_decay=1.0,
+        head_dropout=0.1,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=2,
+        backbone_kwargs=None,
+        callbacks=None,
+        device="auto",
+        precision="fp32",
+        random_state=None,
+        verbose=0,
+    ):
+        self.backbone = backbone
+        self.head_init = head_init
+        self.loss = loss
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.warmup = warmup
+        self.frozen_groups = frozen_groups
+        self.lr_decay = lr_decay
+        self.head_dropout = head_dropout
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.backbone_kwargs = backbone_kwargs
+        self.callbacks = callbacks
+        self.device = device
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+
+
+class ScratchRegressor(_BackboneRegressor):
+    __doc__ = """Learning from scratch for numbers: a backbone with random initial weights, trained on your data alone.
+
+    The same contract as :class:`FineTunedRegressor` (``y`` of shape
+    ``(n_samples,)`` or ``(n_samples, n_outputs)``, standardised inside
+    ``fit``); ``"textcnn"`` (the default) is Kim's (2014) CNN,
+    ``"mlp"`` works on numeric matrices, ``"minilm"`` trains the MiniLM
+    architecture from random weights.
+
+    Parameters
+    ----------
+    backbone : str, default="textcnn"
+        Any registered backbone (``skadapt.list_backbones()``).
+""" + REGRESSOR_PARAMS + TRAINING_PARAMS + REGRESSOR_ATTRIBUTES + """
+    Examples
+    --------
+    >>> from skadapt import ScratchRegressor
+    >>> from sklearn.datasets import load_diabetes
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = ScratchRegressor(backbone="mlp", lr=1e-2, max_epochs=50, random_state=0).fit(X, y)
+    >>> bool(reg.score(X, y) > 0.4)
+    True
+    """
+
+    _pretrained = False
+
+    def __init__(
+        self,
+        backbone="textcnn",
+        *,
+        loss="squared_error",
+        lr=1e-3,
+        max_epochs=10,
+        batch_size=50,
+        weight_decay=0.0,
+        warmup=0.0,
+        frozen_groups=0,
+        lr_decay=1.0,
+        head_dropout=0.5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=2,
+        backbone_kwargs=None,
+        callbacks=None,
+        device="auto",
+        precision="fp32",
+        random_state=None,
+        verbose=0,
+    ):
+        self.backbone = backbone
+        self.loss = loss
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.warmup = warmup
+        self.frozen_groups = frozen_groups
+        self.lr_decay = lr_decay
+        self.head_dropout = head_dropout
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.backbone_kwargs = backbone_kwargs
+        self.callbacks = callbacks
+        self.device = device
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
