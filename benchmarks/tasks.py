@@ -1,0 +1,197 @@
+"""Regression and multi-label: the three ways and TF-IDF on EmoBank and GoEmotions.
+
+Fits, with their defaults (random_state=0):
+
+EmoBank (valence, arousal, dominance as one 3-output regression; 8,062
+training rows, official test split of 1,000):
+
+* ``scratch``   ScratchRegressor()                          (Kim TextCNN, random init)
+* ``transfer``  PretrainedFeaturizer() + RidgeCV()          (frozen MiniLM)
+* ``finetune``  FineTunedRegressor()                        (MiniLM, ridge start, 3 epochs)
+* ``tfidf``     TfidfVectorizer() + RidgeCV()               (alpha by leave-one-out)
+
+GoEmotions (28 labels; 10,000 training rows drawn with seed 0, official
+test split of 5,427):
+
+* ``scratch``   ScratchClassifier(**MULTILABEL)              (Kim TextCNN, random init)
+* ``transfer``  PretrainedFeaturizer() + OneVsRest(LogisticRegression(**MULTILABEL_HEAD))
+* ``finetune``  FineTunedClassifier(**MULTILABEL)            (MiniLM, per-label probe start, 3 epochs)
+* ``tfidf``     TfidfVectorizer() + OneVsRest(LogisticRegression())
+* ``*-plain``   the same without the multi-label settings (BCE, threshold 0.5)
+
+``MULTILABEL`` are the settings docs/tasks.md recommends for skewed
+multi-label data. Metrics: mean over outputs of RMSE and Spearman (and R²)
+for EmoBank; micro-F1, macro-F1 and samples-Jaccard for GoEmotions. Writes
+``results/tasks.json`` and ``results/tasks.md`` and prints the table.
+
+    python benchmarks/tasks.py                     # everything (about 40 min on 2 cores)
+    python benchmarks/tasks.py --datasets emobank --strategies transfer,tfidf
+    python benchmarks/tasks.py --datasets goemotions --train-rows all   # the stretch run, all 43,410 rows
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from scipy.stats import spearmanr  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.linear_model import LogisticRegression, RidgeCV  # noqa: E402
+from sklearn.metrics import f1_score, jaccard_score, mean_squared_error, r2_score  # noqa: E402
+from sklearn.multiclass import OneVsRestClassifier  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+
+from skadapt import (  # noqa: E402
+    FineTunedClassifier,
+    FineTunedRegressor,
+    PretrainedFeaturizer,
+    ScratchClassifier,
+    ScratchRegressor,
+)
+from skadapt.cache.embeddings import clear_memory  # noqa: E402
+from skadapt.datasets import load_dataset  # noqa: E402
+
+ALPHAS = np.logspace(-3, 3, 7)
+# The multi-label settings docs/tasks.md recommends: rare labels weighted up
+# (sklearn's "balanced"), which inflates their probabilities, so a higher
+# threshold keeps precision.
+MULTILABEL = {"class_weight": "balanced", "threshold": 0.8}
+MULTILABEL_HEAD = {"class_weight": "balanced"}
+MULTILABEL_HEAD_THRESHOLD = 0.8
+
+REGRESSION = {
+    "scratch": lambda: ScratchRegressor(random_state=0),
+    "transfer": lambda: make_pipeline(PretrainedFeaturizer(), RidgeCV(alphas=ALPHAS)),
+    "finetune": lambda: FineTunedRegressor(random_state=0),
+    "tfidf": lambda: make_pipeline(TfidfVectorizer(), RidgeCV(alphas=ALPHAS)),
+}
+
+
+class Thresholded:
+    """A fitted one-vs-rest pipeline predicting at another threshold than 0.5
+    (what ``FineTunedClassifier(threshold=...)`` does for the other ways)."""
+
+    def __init__(self, model, threshold):
+        self.model, self.threshold = model, threshold
+
+    def fit(self, X, y):
+        self.model.fit(X, y)
+        return self
+
+    def predict(self, X):
+        return (self.model.predict_proba(X) >= self.threshold).astype(int)
+
+
+MULTILABEL_STRATEGIES = {
+    "scratch": lambda: ScratchClassifier(random_state=0, **MULTILABEL),
+    "transfer": lambda: Thresholded(make_pipeline(
+        PretrainedFeaturizer(), OneVsRestClassifier(LogisticRegression(max_iter=2000, **MULTILABEL_HEAD)),
+    ), MULTILABEL_HEAD_THRESHOLD),
+    "finetune": lambda: FineTunedClassifier(random_state=0, **MULTILABEL),
+    "tfidf": lambda: make_pipeline(TfidfVectorizer(), OneVsRestClassifier(LogisticRegression(max_iter=1000))),
+    "scratch-plain": lambda: ScratchClassifier(random_state=0),
+    "transfer-plain": lambda: make_pipeline(PretrainedFeaturizer(), OneVsRestClassifier(LogisticRegression(max_iter=2000))),
+    "finetune-plain": lambda: FineTunedClassifier(random_state=0),
+}
+DATASETS = {"emobank": REGRESSION, "goemotions": MULTILABEL_STRATEGIES}
+RESULTS = Path(__file__).parent / "results"
+
+
+def regression_scores(y_true, y_pred):
+    y_true, y_pred = np.atleast_2d(y_true.T).T, np.atleast_2d(y_pred.T).T
+    outputs = range(y_true.shape[1])
+    return {
+        "rmse": float(np.mean([mean_squared_error(y_true[:, j], y_pred[:, j]) ** 0.5 for j in outputs])),
+        "spearman": float(np.mean([spearmanr(y_true[:, j], y_pred[:, j]).statistic for j in outputs])),
+        "r2": float(r2_score(y_true, y_pred)),
+    }
+
+
+def multilabel_scores(y_true, y_pred):
+    return {
+        "micro_f1": float(f1_score(y_true, y_pred, average="micro", zero_division=0)),
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "samples_jaccard": float(jaccard_score(y_true, y_pred, average="samples", zero_division=0)),
+    }
+
+
+def run_one(make, X_train, y_train, X_test, y_test, score):
+    model = make()
+    clear_memory()  # no features cached by earlier runs: each row costs what a fresh run costs
+    start = time.perf_counter()
+    model.fit(X_train, y_train)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    predicted = model.predict(X_test)
+    predict_s = time.perf_counter() - start
+    return {**{k: round(v, 4) for k, v in score(y_test, predicted).items()},
+            "fit_s": round(fit_s, 1), "predict_s": round(predict_s, 1)}
+
+
+def markdown(rows):
+    lines = []
+    for dataset, metrics in (("emobank", ("rmse", "spearman", "r2")),
+                             ("goemotions", ("micro_f1", "macro_f1", "samples_jaccard"))):
+        chosen = [r for r in rows if r["dataset"] == dataset]
+        if not chosen:
+            continue
+        names = {"rmse": "mean RMSE ↓", "spearman": "mean Spearman", "r2": "R²", "micro_f1": "micro-F1",
+                 "macro_f1": "macro-F1", "samples_jaccard": "samples-Jaccard"}
+        lines += ["", f"| dataset | train rows | strategy | {' | '.join(names[m] for m in metrics)} | fit s | predict s |",
+                  "|---|---|---|" + "---|" * len(metrics) + "---|---|"]
+        for r in chosen:
+            cells = " | ".join(f"{r[m]:.3f}" for m in metrics)
+            lines.append(f"| {dataset} | {r['train_rows']} | {r['strategy']} | {cells} | {r['fit_s']:.1f} | {r['predict_s']:.1f} |")
+    return "\n".join(lines).strip()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", default="emobank,goemotions")
+    parser.add_argument("--strategies", default=None, help="comma-separated; default: every strategy of each set")
+    parser.add_argument("--train-rows", default="10000", help="GoEmotions training rows drawn with seed 0, or 'all'")
+    parser.add_argument("--output", default="tasks", help="name of the results files under results/")
+    args = parser.parse_args(argv)
+
+    rows, started = [], time.perf_counter()
+    for dataset in args.datasets.split(","):
+        strategies = DATASETS[dataset]
+        chosen = args.strategies.split(",") if args.strategies else list(strategies)
+        unknown = [s for s in chosen if s not in strategies]
+        if unknown:
+            parser.error(f"--strategies: {unknown[0]!r} is not a strategy for {dataset}; choose from {', '.join(strategies)}")
+        X_train, y_train = load_dataset(dataset, split="train", return_X_y=True)
+        X_test, y_test = load_dataset(dataset, split="test", return_X_y=True)
+        if dataset == "goemotions" and args.train_rows != "all":
+            index = np.random.RandomState(0).choice(len(X_train), int(args.train_rows), replace=False)
+            X_train, y_train = [X_train[i] for i in index], y_train[index]
+        score = regression_scores if dataset == "emobank" else multilabel_scores
+        for strategy in chosen:
+            result = run_one(strategies[strategy], list(X_train), y_train, list(X_test), y_test, score)
+            row = {"dataset": dataset, "train_rows": len(X_train), "strategy": strategy, **result}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+
+    RESULTS.mkdir(exist_ok=True)
+    meta = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads",
+        "multilabel_settings": MULTILABEL,
+        "wall_s": round(time.perf_counter() - started, 1),
+    }
+    (RESULTS / f"{args.output}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+    table = markdown(rows)
+    (RESULTS / f"{args.output}.md").write_text(table + "\n")
+    print(table)
+    print(f"\n{meta['machine']}; wall time {meta['wall_s']} s; written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
