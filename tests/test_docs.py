@@ -33,7 +33,7 @@ SKIP_MARKER = "<!-- docs-test: skip -->"
 DOCTEST_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 # Code that loads the real MiniLM: an estimator on its default backbone, or "minilm" by name.
-_MINILM = re.compile(r"(PretrainedFeaturizer|FineTunedClassifier)\(\s*(\)|[a-z_]+\s*=)|[\"']minilm[\"']")
+_MINILM = re.compile(r"(PretrainedFeaturizer|FineTunedClassifier|FineTunedRegressor)\(\s*(\)|[a-z_]+\s*=)|[\"']minilm[\"']")
 
 
 @dataclass

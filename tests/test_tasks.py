@@ -116,6 +116,20 @@ def test_regressor_contract_clone_pickle_pipeline_search(scores, tiny_sbert):
     assert np.isfinite(search.best_score_)
 
 
+def test_regressor_in_a_pipeline_and_with_early_stopping(scores, tags):
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = scores
+    pipe = make_pipeline(FunctionTransformer(lambda texts: [t.upper() for t in texts]), scratch_regressor())
+    assert pipe.fit(X, y).predict(X).shape == (len(X), 2)
+    # early stopping holds out rows without stratifying, which sklearn cannot do on floats or indicator matrices
+    reg = scratch_regressor(early_stopping=True, validation_fraction=0.25, max_epochs=4).fit(X, y)
+    assert "valid_loss" in reg.history_[-1] and reg.predict(X).shape == (len(X), 2)
+    X, Y = tags
+    clf = scratch_classifier(early_stopping=True, validation_fraction=0.25).fit(X, Y)
+    assert "valid_loss" in clf.history_[-1] and clf.predict(X).shape == Y.shape
+
+
 def test_transformed_target_regressor_around_a_regressor(scores):
     X, y = scores
     model = TransformedTargetRegressor(scratch_regressor(), func=np.log, inverse_func=np.exp).fit(X, y[:, 0])

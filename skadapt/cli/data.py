@@ -1,7 +1,10 @@
-"""Reading the user's table (CSV, TSV, JSON lines, Parquet) or a bundled dataset."""
+"""Reading the user's table (CSV, TSV, JSON lines, Parquet) or a bundled dataset, and telling its task."""
 
 import difflib
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from ..datasets import DATASET_SPLITS, list_datasets, load_dataset
 from ._errors import UsageError
@@ -17,6 +20,10 @@ READERS = {
     ".pq": "parquet",
 }
 FORMATS = "a CSV, TSV, JSON-lines or Parquet file"
+TASKS = ("auto", "classification", "regression", "multilabel")
+# One numeric label column is a regression target when some values are not
+# whole and at least this many differ (see _looks_continuous).
+MIN_DISTINCT_FOR_REGRESSION = 10
 
 
 def read_table(path):
@@ -64,25 +71,171 @@ def column(frame, name, option, source):
     raise UsageError(f"{source} has no column {name!r} (columns: {', '.join(columns)}){hint}")
 
 
-def texts_and_labels(frame, text_column, label_column, source):
-    """``(texts, labels)`` from two columns, rejecting missing values."""
+def texts_and_label_columns(frame, text_column, label_columns, source):
+    """``(texts, [label Series, ...])``; the labels are checked later, by task."""
     texts = column(frame, text_column, "--text-column", source)
-    labels = column(frame, label_column, "--label-column", source)
+    labels = [column(frame, name, "--label-column", source) for name in label_columns]
+    return texts.fillna("").astype(str).tolist(), labels
+
+
+def parse_label_columns(values):
+    """``--label-column`` given once or more, each a name or comma-separated names."""
+    names = [n.strip() for value in (values or ["label"]) for n in value.split(",") if n.strip()]
+    if not names:
+        raise UsageError("--label-column: give a column name, or several as V,A,D or as repeated --label-column.")
+    return list(dict.fromkeys(names))
+
+
+def _first_row(mask):
+    return int(np.asarray(mask).nonzero()[0][0]) + 1
+
+
+def _as_numbers(labels):
+    """The column as floats (missing values NaN) and the rows that hold something but not a number."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(labels):
+        return labels.astype(float), np.zeros(len(labels), bool)
+    numbers = pd.to_numeric(labels, errors="coerce").astype(float)
+    return numbers, numbers.isna().to_numpy() & labels.notna().to_numpy()
+
+
+def _is_indicator(labels):
+    numbers, not_numbers = _as_numbers(labels)
+    return not not_numbers.any() and numbers.notna().all() and numbers.isin([0, 1]).all()
+
+
+def _looks_continuous(labels):
+    """The auto rule for one column: numbers, some of them not whole, and at
+    least ``MIN_DISTINCT_FOR_REGRESSION`` distinct values. Star ratings 1-5
+    and 0/1 columns stay classes; so does any column of whole numbers, which
+    ``--task regression`` turns into a target."""
+    numbers, not_numbers = _as_numbers(labels)
+    values = numbers.dropna()
+    return (not not_numbers.any() and len(values) > 0 and not (values == values.round()).all()
+            and values.nunique() >= MIN_DISTINCT_FOR_REGRESSION)
+
+
+def detect_task(task, labels, label_sep, source):
+    """The task the user's label columns hold: ``task`` when it fits them,
+    else a ``UsageError`` saying why it does not."""
+    names = ", ".join(repr(c.name) for c in labels)
+    if label_sep is not None:
+        if label_sep == "":
+            raise UsageError("--label-sep must not be empty; give the character between labels, e.g. ';'.")
+        if task in ("classification", "regression"):
+            raise UsageError(f"--label-sep splits labels for multi-label data; it contradicts --task {task}.")
+        if len(labels) > 1:
+            raise UsageError(f"--label-sep splits one label column, but {len(labels)} were given ({names}).")
+        return "multilabel"
+    if task == "classification" and len(labels) > 1:
+        raise UsageError(f"--task classification takes one label column, but {len(labels)} were given ({names}).")
+    if task == "multilabel" and len(labels) == 1:
+        raise UsageError(f"--task multilabel needs --label-sep SEP to split column {labels[0].name!r} into labels "
+                         "(or several 0/1 label columns).")
+    if task != "auto":
+        return task
+    if len(labels) > 1:
+        # the rule for bundled data too: a matrix of 0/1 is labels, any other numbers are targets
+        return "multilabel" if all(_is_indicator(c) for c in labels) else "regression"
+    return "regression" if _looks_continuous(labels[0]) else "classification"
+
+
+def classification_target(labels, source):
+    """One class per row; an empty cell is a mistake, not a class."""
     missing = labels.isna()
     if missing.any():
         raise UsageError(
-            f"{source}: column {label_column!r} has {int(missing.sum())} empty labels "
-            f"(first at row {int(missing.to_numpy().nonzero()[0][0]) + 1}); drop or fill them."
+            f"{source}: column {labels.name!r} has {int(missing.sum())} empty labels "
+            f"(first at row {_first_row(missing)}); drop or fill them."
         )
-    texts = texts.fillna("").astype(str)
-    return texts.tolist(), labels.to_numpy()
+    return labels.to_numpy()
+
+
+def regression_target(labels, source):
+    """Floats, ``(n,)`` for one column and ``(n, k)`` for several."""
+    columns = []
+    for labels_j in labels:
+        numbers, not_numbers = _as_numbers(labels_j)
+        if not_numbers.any():
+            row = _first_row(not_numbers)
+            raise UsageError(f"{source}: column {labels_j.name!r} is not numeric ({labels_j.tolist()[row - 1]!r} at "
+                             f"row {row}); a regression target must be numbers.")
+        if numbers.isna().any():
+            raise UsageError(f"{source}: column {labels_j.name!r} has {int(numbers.isna().sum())} empty values "
+                             f"(first at row {_first_row(numbers.isna())}); a regression target needs a number "
+                             "in every row; drop or fill them.")
+        columns.append(numbers.to_numpy())
+    return columns[0] if len(columns) == 1 else np.column_stack(columns)
+
+
+def _cell_labels(cell, label_sep):
+    import pandas as pd
+
+    if pd.isna(cell):
+        return ()
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)  # a column of numbers with gaps reads as floats: 3.0 is label "3"
+    return tuple(dict.fromkeys(p.strip() for p in str(cell).split(label_sep) if p.strip()))
+
+
+def multilabel_sets(labels, label_sep):
+    """One tuple of label names per row; an empty cell is a row with no label."""
+    return [_cell_labels(cell, label_sep) for cell in labels[0].tolist()]
+
+
+def indicator_target(labels, source):
+    """Several 0/1 columns, one per label."""
+    for labels_j in labels:
+        if not _is_indicator(labels_j):
+            numbers, _ = _as_numbers(labels_j)
+            row = _first_row(~numbers.isin([0, 1]).to_numpy())
+            raise UsageError(f"{source}: column {labels_j.name!r} holds {labels_j.tolist()[row - 1]!r} at row {row}; "
+                             "several multi-label columns must hold only 0 and 1 (or give one column and "
+                             "--label-sep).")
+    return np.column_stack([_as_numbers(c)[0].to_numpy().astype(int) for c in labels])
+
+
+def table_target(task, labels, label_sep, source):
+    """``(y, target_names)`` of a table's label columns for ``task``
+    (multi-label with ``label_sep``: one tuple of names per row, binarized later)."""
+    if task == "classification":
+        return classification_target(labels[0], source), None
+    if task == "regression":
+        return regression_target(labels, source), [str(c.name) for c in labels]
+    if label_sep is not None:
+        return multilabel_sets(labels, label_sep), None
+    return indicator_target(labels, source), [str(c.name) for c in labels]
+
+
+def binarize(train_sets, test_sets):
+    """The indicator matrices of training and test rows, over the labels of both, sorted."""
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    binarizer = MultiLabelBinarizer().fit(list(train_sets) + list(test_sets or []))
+    return (binarizer.transform(train_sets), binarizer.transform(test_sets) if test_sets is not None else None,
+            [str(c) for c in binarizer.classes_])
+
+
+def check_target(task, y, target_names, name):
+    """What no comparison can learn from: a constant regression output, or fewer than two labels."""
+    if task == "regression":
+        columns = y.reshape(len(y), -1)
+        for j, output in enumerate(target_names):
+            if np.all(columns[:, j] == columns[0, j]):
+                raise UsageError(f"{name}: target {output!r} has the same value ({columns[0, j]:g}) in every "
+                                 "training row; a regressor needs it to vary.")
+    if task == "multilabel":
+        if len(target_names) < 2:
+            raise UsageError(f"{name}: only {len(target_names)} label ({', '.join(target_names) or 'none'}) appears; "
+                             "multi-label needs two or more (one label is plain classification).")
+        if not y.any():
+            raise UsageError(f"{name}: no training row has a label; multi-label needs some.")
 
 
 def read_image_folder(path, option="DATA"):
     """``(paths, labels)`` from a folder with one subfolder of images per class
     (the layout of torchvision's ``ImageFolder``)."""
-    import numpy as np
-
     from ..images import IMAGE_SUFFIXES
 
     path = Path(path)
@@ -105,19 +258,104 @@ def is_image_folder(data):
     return Path(data).is_dir()
 
 
-def load_data(data, text_column, label_column):
-    """``(name, X, y, test)``; ``test`` is ``(X, y)`` of a bundled test split or None.
+@dataclass
+class Data:
+    """What ``compare`` learns from: ``test`` is ``(X, y)`` of a bundled test split
+    or ``--test-file``, or None; ``target_names`` names the regression outputs or
+    the labels of multi-label data (None for classification)."""
+
+    name: str
+    X: list
+    y: np.ndarray
+    test: tuple
+    task: str
+    target_names: list
+
+
+def bundled_task(y):
+    """A bundled target's task: 2-D 0/1 integers are multi-label, other 2-D
+    numbers regression, a 1-D column by the rule for a table's column."""
+    import pandas as pd
+
+    y = np.asarray(y)
+    if y.ndim == 2:
+        multilabel = np.issubdtype(y.dtype, np.integer) and np.isin(y, (0, 1)).all()
+        return "multilabel" if multilabel else "regression"
+    return "regression" if _looks_continuous(pd.Series(y)) else "classification"
+
+
+def load_bundled(data, task, label_sep):
+    bunch = load_dataset(data, split="train")
+    X, y = list(bunch.data), np.asarray(bunch.target)
+    found = bundled_task(y)
+    if task not in ("auto", found):
+        raise UsageError(f"--task {task}: {data} is a {found} dataset; leave --task out or use --task {found}.")
+    if label_sep is not None and found != "multilabel":
+        raise UsageError(f"--label-sep: {data} is a {found} dataset, not multi-label; leave --label-sep out.")
+    test = None
+    if "test" in DATASET_SPLITS[data]:
+        test_bunch = load_dataset(data, split="test")
+        test = (list(test_bunch.data), np.asarray(test_bunch.target))
+    names = None
+    if found != "classification":
+        names = getattr(bunch, "target_names", None)
+        names = [str(n) for n in names] if names is not None else [f"y{j}" for j in range(y.shape[1])]
+    return Data(data, X, y, test, found, names)
+
+
+def read_test_file(test_file, text_column, label_columns, loaded, label_sep):
+    """A user's test rows for a bundled dataset: its label columns must hold the dataset's kind of target."""
+    if loaded.task == "multilabel":
+        raise UsageError(f"--test-file: {loaded.name} is multi-label, and its labels cannot be matched with a "
+                         "file's; use its own test split, --test-size or --cv.")
+    source = repr(test_file)
+    X_test, labels = texts_and_label_columns(read_table(test_file), text_column, label_columns, source)
+    detect_task(loaded.task, labels, label_sep, source)
+    y_test, _ = table_target(loaded.task, labels, label_sep, source)
+    outputs = len(loaded.target_names or [None])
+    if y_test.reshape(len(y_test), -1).shape[1] != outputs:
+        raise UsageError(f"--test-file: {loaded.name} has {outputs} targets ({', '.join(loaded.target_names)}), so "
+                         f"give {outputs} --label-column names.")
+    return X_test, y_test
+
+
+def load_data(data, text_column, label_columns, *, task="auto", label_sep=None, test_file=None):
+    """The training rows, their task, and the test rows of a bundled split or ``test_file``.
 
     A folder is read as images, one subfolder per class; ``X`` is then a
     list of image paths.
     """
+    if isinstance(label_columns, str):
+        label_columns = [label_columns]
     if data in DATASET_SPLITS and not Path(data).exists():
-        X, y = load_dataset(data, split="train", return_X_y=True)
-        test = load_dataset(data, split="test", return_X_y=True) if "test" in DATASET_SPLITS[data] else None
-        return data, list(X), y, test
+        loaded = load_bundled(data, task, label_sep)
+        if test_file:
+            loaded.test = read_test_file(test_file, text_column, label_columns, loaded, label_sep)
+        return loaded
     if is_image_folder(data):
+        if label_sep is not None:
+            raise UsageError("--label-sep: a folder of images holds one class per subfolder, so it is not multi-label.")
+        if task not in ("auto", "classification"):
+            raise UsageError(f"--task {task}: a folder of images holds one class per subfolder, so it is classified; "
+                             "leave --task out.")
         X, y = read_image_folder(data)
-        return Path(data).name, X, y, None
-    frame = read_table(data)
-    X, y = texts_and_labels(frame, text_column, label_column, repr(str(data)))
-    return Path(data).name, X, y, None
+        test = None
+        if test_file:
+            if not Path(test_file).is_dir():
+                raise UsageError(f"--test-file {test_file!r}: DATA is a folder of images, so the test set must be "
+                                 "one too.")
+            test = read_image_folder(test_file, "--test-file")
+        return Data(Path(data).name, X, y, test, "classification", None)
+    source = repr(str(data))
+    X, labels = texts_and_label_columns(read_table(data), text_column, label_columns, source)
+    task = detect_task(task, labels, label_sep, source)
+    y, names = table_target(task, labels, label_sep, source)
+    test = None
+    if test_file:
+        X_test, test_labels = texts_and_label_columns(read_table(test_file), text_column, label_columns,
+                                                      repr(test_file))
+        test = (X_test, table_target(task, test_labels, label_sep, repr(test_file))[0])
+    if task == "multilabel" and label_sep is not None:
+        y, y_test, names = binarize(y, test[1] if test else None)
+        test = (test[0], y_test) if test else None
+    return Data(Path(data).name, X, y, test, task, names)

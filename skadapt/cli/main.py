@@ -7,11 +7,18 @@ import time
 from pathlib import Path
 
 from ._errors import UsageError
+from .data import MIN_DISTINCT_FOR_REGRESSION, TASKS
+
+DEFAULT_LABEL_SEP = ";"  # joins predicted labels when the training data gave none (bundled multi-label)
 
 DESCRIPTION = """Which way of using a neural model wins on your data, and at what cost.
 
   skadapt compare                         # bundled SST-2, train sizes 64,256,1024,all
   skadapt compare reviews.csv --text-column body --label-column stars --cv 5
+  skadapt compare emobank                 # regression: valence, arousal, dominance
+  skadapt compare goemotions              # multi-label: 28 emotions
+  skadapt compare scores.csv --label-column V,A,D          # several number columns: regression
+  skadapt compare tags.csv --label-column tags --label-sep ';'  # "a;b" cells: multi-label
   skadapt compare --save-best model.joblib && skadapt predict model.joblib new.csv
   skadapt compare photos/ --backbone exported:my-cnn      # images: one subfolder per class
   skadapt backbones
@@ -26,33 +33,49 @@ def build_parser():
     cmp = sub.add_parser("compare", help="learning from scratch vs transfer vs fine-tuning vs TF-IDF, as a learning curve",
                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     cmp.add_argument("data", nargs="?", default="sst2",
-                     help="a CSV, TSV, JSON-lines or Parquet file, a bundled dataset (sst2, trec, cr), "
-                          "or a folder of images with one subfolder per class")
+                     help="a CSV, TSV, JSON-lines or Parquet file, a bundled dataset (sst2, trec, cr, emobank, "
+                          "goemotions), or a folder of images with one subfolder per class")
     cmp.add_argument("--text-column", default="text")
-    cmp.add_argument("--label-column", default="label")
+    cmp.add_argument("--label-column", action="append", metavar="NAME",
+                     help="the label column (default: label); several, repeated or as V,A,D, are the outputs of "
+                          "a regression, or 0/1 columns of multi-label data")
+    cmp.add_argument("--task", choices=TASKS, default="auto",
+                     help="auto: --label-sep means multi-label; several label columns mean regression (multi-label "
+                          "if all are 0/1); one column of numbers, some not whole, with at least "
+                          f"{MIN_DISTINCT_FOR_REGRESSION} distinct values, means regression; anything else, "
+                          "classification")
+    cmp.add_argument("--label-sep", metavar="SEP",
+                     help="multi-label: each label cell holds labels separated by SEP (e.g. ';'); an empty cell "
+                          "is a row with no label")
     cmp.add_argument("--strategies", default=None,
                      help="comma-separated subset of scratch, transfer, finetune, tfidf")
     cmp.add_argument("--backbone", default=None,
                      help="pretrained backbone for transfer and finetune (default: minilm for text; images need "
                           "one, e.g. exported:FOLDER or hf-vision:FOLDER)")
     cmp.add_argument("--scratch-backbone", default=None,
-                     help="backbone ScratchClassifier learns (default: textcnn for text, cnn for images)")
+                     help="backbone ScratchClassifier or ScratchRegressor learns (default: textcnn for text, cnn "
+                          "for images)")
     cmp.add_argument("--train-sizes", default="64,256,1024,all", help="comma-separated row counts, 'all' for every row")
     held = cmp.add_mutually_exclusive_group()
     held.add_argument("--test-file", help="score on this file (same columns) instead of a split of DATA")
     held.add_argument("--test-size", type=float, help="fraction of DATA held out for testing (default 0.2, "
                       "or the dataset's own test split for bundled data)")
-    held.add_argument("--cv", type=int, help="K-fold stratified cross-validation instead of one held-out set")
+    held.add_argument("--cv", type=int, help="K-fold cross-validation instead of one held-out set (stratified "
+                      "for classification)")
     cmp.add_argument("--max-epochs", type=int, help="epochs for scratch and finetune (default: each estimator's own)")
     cmp.add_argument("--time-budget", type=float, help="seconds; fits estimated to exceed what is left are skipped")
     cmp.add_argument("--output", default="skadapt-results", help="folder for results.json, results.csv, learning_curve.png")
-    cmp.add_argument("--save-best", metavar="PATH", help="refit the winner on all training rows and save it (joblib)")
+    cmp.add_argument("--save-best", metavar="PATH", help="refit the winner (best accuracy, lowest RMSE or best "
+                     "micro-F1) on all training rows and save it (joblib)")
     cmp.add_argument("--seed", type=int, default=0)
     cmp.add_argument("--verbose", action="store_true", help="report each fit's epochs")
 
     sub.add_parser("backbones", help="list the registered backbones")
 
-    pred = sub.add_parser("predict", help="apply a model saved by 'compare --save-best' to new rows")
+    pred = sub.add_parser("predict", help="apply a model saved by 'compare --save-best' to new rows",
+                          description="Writes prediction and proba_<class> columns (classification), "
+                          "prediction_<output> (regression; prediction for one output), or labels, label_<name> "
+                          "and proba_<name> (multi-label).")
     pred.add_argument("model", help="a .joblib file written by --save-best (only load files you trust)")
     pred.add_argument("file", help="a CSV, TSV, JSON-lines or Parquet file, or a folder of images")
     pred.add_argument("--text-column", default="text")
@@ -86,8 +109,16 @@ def run_backbones(args):
 def run_compare(args):
     import joblib
 
-    from .compare import DEFAULT_SCRATCH_BACKBONE, DEFAULT_STRATEGIES, Comparison, make_evaluation, parse_strategies, parse_train_sizes
-    from .data import is_image_folder, load_data, read_image_folder, read_table, texts_and_labels
+    from .compare import (
+        DEFAULT_SCRATCH_BACKBONE,
+        DEFAULT_STRATEGIES,
+        Comparison,
+        make_evaluation,
+        parse_strategies,
+        parse_train_sizes,
+        primary_metric,
+    )
+    from .data import check_target, is_image_folder, load_data, parse_label_columns
     from .report import check_writable, format_table, write_outputs
 
     kind = "image" if is_image_folder(args.data) else "text"
@@ -121,22 +152,20 @@ def run_compare(args):
         if problem:
             raise UsageError(problem)
 
-    name, X, y, test = load_data(args.data, args.text_column, args.label_column)
-    if args.test_file and kind == "image":
-        if not Path(args.test_file).is_dir():
-            raise UsageError(f"--test-file {args.test_file!r}: DATA is a folder of images, so the test set must be one too.")
-        test = read_image_folder(args.test_file, "--test-file")
-    elif args.test_file:
-        test = texts_and_labels(read_table(args.test_file), args.text_column, args.label_column, repr(args.test_file))
-    elif args.test_size is not None or args.cv is not None:
-        test = None
-    evaluation = make_evaluation(X, y, test=test, test_size=args.test_size, cv=args.cv, seed=args.seed)
+    args.label_column = parse_label_columns(args.label_column)
+    data = load_data(args.data, args.text_column, args.label_column, task=args.task, label_sep=args.label_sep,
+                     test_file=args.test_file)
+    check_target(data.task, data.y, data.target_names, data.name)
+    test = None if args.test_size is not None or args.cv is not None else data.test
+    evaluation = make_evaluation(data.X, data.y, test=test, test_size=args.test_size, cv=args.cv, seed=args.seed,
+                                 task=data.task)
     comparison = Comparison(evaluation, strategies, sizes, backbone=args.backbone,
                             scratch_backbone=args.scratch_backbone, max_epochs=args.max_epochs,
                             time_budget=args.time_budget, seed=args.seed, verbose=int(args.verbose),
                             keep_models=bool(args.save_best))
     comparison.check_sizes()
-    print(f"{name}: {evaluation.n_train} training rows; evaluation: {evaluation.description}", file=sys.stderr)
+    print(f"{data.name}: {data.task}, {evaluation.n_train} training rows; evaluation: {evaluation.description}",
+          file=sys.stderr)
 
     results, interrupted, started = [], False, time.perf_counter()
     try:
@@ -145,21 +174,24 @@ def run_compare(args):
     except KeyboardInterrupt:
         interrupted = True
         print("\ninterrupted: keeping the results finished so far", file=sys.stderr)
-    meta = {"data": name, "evaluation": evaluation.description, "strategies": strategies,
+    meta = {"data": data.name, "task": data.task, "primary_metric": primary_metric(data.task),
+            "target_names": data.target_names, "evaluation": evaluation.description, "strategies": strategies,
             "train_sizes": args.train_sizes, "backbone": args.backbone,
             "scratch_backbone": args.scratch_backbone, "seed": args.seed,
             "wall_s": round(time.perf_counter() - started, 1), "interrupted": interrupted,
             "arguments": vars(args)}
+    if data.task == "regression" and len(data.target_names) > 1:
+        meta["metrics_over_outputs"] = "each metric is computed per output, then averaged over the outputs"
     if not results:
         print("no fit finished; nothing written.", file=sys.stderr)
         return 130 if interrupted else 1
     plot_path = write_outputs(results, meta, args.output)
-    print(format_table(results))
+    print(format_table(results, data.task))
     print(f"\nwall time {meta['wall_s']:.0f} s; wrote {args.output}/results.json, results.csv and the plot {plot_path}")
     if interrupted:
         return 130
     if args.save_best:
-        save_best(comparison, results, evaluation, args, joblib)
+        save_best(comparison, results, evaluation, data, args, joblib)
     return 0
 
 
@@ -180,10 +212,10 @@ def check_backbone(name, kind, option, *, pretrained):
                          "backbone (see 'skadapt backbones').")
 
 
-def save_best(comparison, results, evaluation, args, joblib):
+def save_best(comparison, results, evaluation, data, args, joblib):
     from .compare import best_rows, make_estimator
 
-    best = best_rows(results)
+    best = best_rows(results, data.task)
     if not best:
         print("no strategy finished, so none was saved.", file=sys.stderr)
         return
@@ -191,18 +223,21 @@ def save_best(comparison, results, evaluation, args, joblib):
     winner = best[largest]["strategy"]
     model = comparison.models.get(winner) if largest == "all" else None
     if model is None:  # refit on every training row
-        print(f"refitting {winner} on all {evaluation.n_train} training rows ...", file=sys.stderr)
         train = sorted(set().union(*(set(t) for t, _ in evaluation.folds))) if args.cv else evaluation.folds[0][0]
+        print(f"refitting {winner} on all {len(train)} training rows ...", file=sys.stderr)
         model = make_estimator(winner, backbone=args.backbone, max_epochs=args.max_epochs, seed=args.seed,
-                               verbose=int(args.verbose), scratch_backbone=args.scratch_backbone)
+                               verbose=int(args.verbose), scratch_backbone=args.scratch_backbone, task=data.task,
+                               n_rows=len(train))
         model.fit([evaluation.X[i] for i in train], evaluation.y[train])
-    joblib.dump(model, args.save_best)
+    # predict needs to know which columns to write: the task and the names of outputs or labels
+    saved = {"model": model, "task": data.task, "target_names": data.target_names,
+             "label_sep": args.label_sep or DEFAULT_LABEL_SEP}
+    joblib.dump(saved, args.save_best)
     print(f"saved {winner} (best at {largest} training rows) to {args.save_best}")
 
 
 def run_predict(args):
     import joblib
-    import pandas as pd
 
     from ..images import IMAGE_SUFFIXES
     from .data import column, read_table
@@ -219,17 +254,50 @@ def run_predict(args):
         column(frame, args.text_column, "--text-column", repr(args.file))
         rows, name = frame[args.text_column].fillna("").astype(str).tolist(), args.text_column
     try:
-        model = joblib.load(args.model)
+        saved = joblib.load(args.model)
     except Exception as exc:
         raise UsageError(f"could not load {args.model!r} as a saved model: {type(exc).__name__}: {exc}") from None
-    out = pd.DataFrame({name: rows, "prediction": model.predict(rows)})
-    if hasattr(model, "predict_proba"):
-        proba = model.predict_proba(rows)
-        for j, label in enumerate(model.classes_):
-            out[f"proba_{label}"] = proba[:, j].round(6)
+    if not isinstance(saved, dict):  # a bare classifier, as saved before tasks
+        saved = {"model": saved, "task": "classification"}
+    out = predictions(saved, rows, name)
     if args.output:
         out.to_csv(args.output, index=False)
         print(f"wrote {len(out)} predictions to {args.output}", file=sys.stderr)
     else:
         out.to_csv(sys.stdout, index=False)
     return 0
+
+
+def predictions(saved, rows, name):
+    """The predictions of a saved model as a DataFrame, with the columns of its task:
+    ``prediction`` and ``proba_<class>`` (classification), ``prediction_<output>``
+    (regression; ``prediction`` for a single output), ``labels``, ``label_<name>``
+    and ``proba_<name>`` (multi-label)."""
+    import numpy as np
+    import pandas as pd
+
+    model, task = saved["model"], saved["task"]
+    out = pd.DataFrame({name: rows})
+    predicted = np.asarray(model.predict(rows))
+    if task == "regression":
+        if predicted.ndim == 1:
+            out["prediction"] = predicted
+        else:
+            for j, output in enumerate(saved["target_names"]):
+                out[f"prediction_{output}"] = predicted[:, j]
+        return out
+    if task == "multilabel":
+        names, sep = saved["target_names"], saved["label_sep"]
+        out["labels"] = [sep.join(n for n, on in zip(names, row) if on) for row in predicted]
+        for j, label in enumerate(names):
+            out[f"label_{label}"] = predicted[:, j].astype(int)
+        proba = model.predict_proba(rows)
+        for j, label in enumerate(names):
+            out[f"proba_{label}"] = np.asarray(proba)[:, j].round(6)
+        return out
+    out["prediction"] = predicted
+    if hasattr(model, "predict_proba"):
+        proba = model.predict_proba(rows)
+        for j, label in enumerate(model.classes_):
+            out[f"proba_{label}"] = proba[:, j].round(6)
+    return out

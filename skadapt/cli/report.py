@@ -6,52 +6,66 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .compare import best_rows
+from .compare import LOWER_IS_BETTER, METRICS, best_rows, primary_metric
 
-COLUMNS = ["strategy", "train_size", "train_rows", "accuracy", "macro_f1", "fit_s", "predict_s_per_1k", "status"]
+# Headers of the terminal table and the plot, per metric.
+LABELS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "rmse": "RMSE", "mae": "MAE", "r2": "R2",
+          "spearman": "Spearman", "micro_f1": "micro-F1", "samples_jaccard": "Jaccard"}
 
 
-def format_table(results):
-    """Aligned text table; ``*`` marks the best accuracy at each train size."""
-    best = best_rows(results)
-    header = ["", "strategy", "train rows", "accuracy", "macro-F1", "fit s", "predict s/1k", "note"]
+def columns(task):
+    """The CSV's columns, in order."""
+    return ["strategy", "train_size", "train_rows", *METRICS[task], "fit_s", "predict_s_per_1k", "status"]
+
+
+def metric_label(metric):
+    return LABELS[metric] + (" (lower is better)" if metric in LOWER_IS_BETTER else "")
+
+
+def format_table(results, task="classification"):
+    """Aligned text table; ``*`` marks the best primary metric at each train size."""
+    best = best_rows(results, task)
+    metrics = METRICS[task]
+    header = ["", "strategy", "train rows", *(LABELS[m] for m in metrics), "fit s", "predict s/1k", "note"]
     lines = []
     for row in results:
         ok = row["status"] == "ok"
         mark = "*" if ok and best.get(row["train_size"]) is row else ""
+        figures = [f"{row[m]:.3f}" if ok and row.get(m) is not None else "-" for m in metrics]
         lines.append([
             mark, row["strategy"], str(row["train_rows"]) + (" (all)" if row["train_size"] == "all" else ""),
-            f"{row['accuracy']:.3f}" if ok else "-", f"{row['macro_f1']:.3f}" if ok else "-",
-            f"{row['fit_s']:.1f}" if ok else "-", f"{row['predict_s_per_1k']:.2f}" if ok else "-",
+            *figures, f"{row['fit_s']:.1f}" if ok else "-", f"{row['predict_s_per_1k']:.2f}" if ok else "-",
             "" if ok else row["status"],
         ])
     widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-    render = lambda cells: "  ".join(c.ljust(w) if i in (1, 7) else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    left = (1, len(header) - 1)  # strategy and note read as text
+    render = lambda cells: "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
     out = [render(header), render(["-" * w for w in widths])] + [render(r) for r in lines]
-    return "\n".join(line.rstrip() for line in out) + "\n* best accuracy at that train size"
+    return "\n".join(line.rstrip() for line in out) + f"\n* best {metric_label(primary_metric(task))} at that train size"
 
 
-def plot(results, path, title):
+def plot(results, path, title, task="classification"):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax_acc, ax_time) = plt.subplots(1, 2, figsize=(11, 4.8))
+    metric = primary_metric(task)
+    fig, (ax_score, ax_time) = plt.subplots(1, 2, figsize=(11, 4.8))
     for strategy in dict.fromkeys(r["strategy"] for r in results):
         rows = [r for r in results if r["strategy"] == strategy and r["status"] == "ok"]
         if not rows:
             continue
         sizes = [r["train_rows"] for r in rows]
-        ax_acc.plot(sizes, [r["accuracy"] for r in rows], marker="o", label=f"{strategy} ({rows[0]['model']})")
+        ax_score.plot(sizes, [r[metric] for r in rows], marker="o", label=f"{strategy} ({rows[0]['model']})")
         ax_time.plot(sizes, [r["fit_s"] for r in rows], marker="o", label=strategy)
-    ax_acc.set(xscale="log", xlabel="training rows (log scale)", ylabel="test accuracy", title=title)
+    ax_score.set(xscale="log", xlabel="training rows (log scale)", ylabel=f"test {metric_label(metric)}", title=title)
     ax_time.set(xscale="log", yscale="log", xlabel="training rows (log scale)", ylabel="fit seconds (log scale)",
                 title="cost of fitting")
-    for ax in (ax_acc, ax_time):
+    for ax in (ax_score, ax_time):
         ax.grid(True, which="both", alpha=0.3)
     # Below both panels, where it cannot hide a line.
-    handles, labels = ax_acc.get_legend_handles_labels()
+    handles, labels = ax_score.get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=120)
@@ -91,9 +105,12 @@ def write_outputs(results, meta, output):
     try:
         (staging / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
         frame = pd.DataFrame(results)
-        frame = frame[[c for c in COLUMNS if c in frame] + [c for c in frame if c not in COLUMNS]]
+        task = meta.get("task", "classification")
+        order = columns(task)
+        frame = frame[[c for c in order if c in frame] + [c for c in frame if c not in order]]
         frame.to_csv(staging / "results.csv", index=False)
-        plot(results, staging / "learning_curve.png", f"{meta['data']}: accuracy by training-set size")
+        title = f"{meta['data']}: {LABELS[primary_metric(task)]} by training-set size"
+        plot(results, staging / "learning_curve.png", title, task)
         for name in ("results.json", "results.csv", "learning_curve.png"):
             os.replace(staging / name, output / name)
     finally:
