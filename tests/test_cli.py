@@ -444,6 +444,23 @@ def test_predict_writes_labels_indicators_and_probabilities(tags_csv, tmp_path):
     assert ((proba >= 0.5) == indicator.astype(bool)).all()
 
 
+def test_threshold_cuts_every_strategy_and_travels_with_the_saved_model(tags_csv, tmp_path):
+    import joblib
+
+    model = tmp_path / "best.joblib"
+    common = ["--text-column", "comment", "--label-column", "tags", "--label-sep", "|", "--strategies", "tfidf",
+              "--train-sizes", "all"]
+    at_half, _, _ = run_task(tags_csv, tmp_path, *common)
+    low, _, _ = run_task(tags_csv, tmp_path / "low", *common, "--threshold", "0.1", "--save-best", str(model))
+    assert low["meta"]["threshold"] == 0.1 and at_half["meta"]["threshold"] == 0.5
+    # tf-idf + one-vs-rest predicts few labels at 0.5 on 96 rows; a lower cut predicts more, so scores change
+    assert low["results"][0]["micro_f1"] != at_half["results"][0]["micro_f1"]
+    assert joblib.load(model)["threshold"] == 0.1
+    predicted = _predict(model, tags_csv, tmp_path, "comment")
+    proba = predicted[[f"proba_{t}" for t in TAGS]].to_numpy()
+    np.testing.assert_array_equal(predicted[[f"label_{t}" for t in TAGS]].to_numpy(), (proba >= 0.1).astype(int))
+
+
 def test_predicted_labels_are_joined_with_the_training_separator():
     from skadapt.cli.main import predictions
 
@@ -503,6 +520,10 @@ def _bad_task_inputs(tmp_path, data_csv, scores_csv, tags_csv):
         (["compare", str(scores_csv), *s, "--label-column", "V", "--cv", "200"], "fewer than the 200 folds"),
         (["compare", str(tags_csv), "--text-column", "comment", "--label-column", "tags", "--label-sep", ""],
          "--label-sep must not be empty"),
+        (["compare", str(scores_csv), *s, "--label-column", "V", "--threshold", "0.3"],
+         "--threshold applies to multi-label data only; this data is regression"),
+        (["compare", str(tags_csv), "--text-column", "comment", "--label-column", "tags", "--label-sep", "|",
+          "--threshold", "1.5"], "--threshold must be between 0 and 1, got 1.5"),
     ]
 
 

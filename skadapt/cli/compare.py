@@ -254,7 +254,7 @@ class Comparison:
     """
 
     def __init__(self, evaluation, strategies, sizes, *, backbone="minilm", scratch_backbone="textcnn",
-                 max_epochs=None, time_budget=None, seed=0, verbose=0, keep_models=False):
+                 max_epochs=None, time_budget=None, seed=0, verbose=0, keep_models=False, threshold=0.5):
         self.evaluation = evaluation
         self.strategies = strategies
         self.sizes = sizes
@@ -265,6 +265,7 @@ class Comparison:
         self.seed = seed
         self.verbose = verbose
         self.keep_models = keep_models
+        self.threshold = threshold  # multi-label: every strategy's probabilities cut at this
         self.models = {}  # strategy -> model fitted on all training rows, when keep_models
         self._rate = {}  # strategy -> measured seconds per training row
 
@@ -348,7 +349,10 @@ class Comparison:
             model.fit(X_train, ev.y[subset])
             fit_s = time.perf_counter() - start
             start = time.perf_counter()
-            predicted = model.predict(X_test)
+            if ev.task == "multilabel":  # one cut for every strategy, the estimators' and sklearn's alike
+                predicted = (model.predict_proba(X_test) >= self.threshold).astype(int)
+            else:
+                predicted = model.predict(X_test)
             predict_s = time.perf_counter() - start
             fold = scores(ev.task, ev.y[test_index], predicted)
             scored.append([fold[m] for m in metrics])

@@ -47,6 +47,9 @@ def build_parser():
     cmp.add_argument("--label-sep", metavar="SEP",
                      help="multi-label: each label cell holds labels separated by SEP (e.g. ';'); an empty cell "
                           "is a row with no label")
+    cmp.add_argument("--threshold", type=float, default=None,
+                     help="multi-label: every strategy predicts the labels whose probability is at least this "
+                          "(default 0.5; 0.25 did best on GoEmotions' dev split, see docs/tasks.md)")
     cmp.add_argument("--strategies", default=None,
                      help="comma-separated subset of scratch, transfer, finetune, tfidf")
     cmp.add_argument("--backbone", default=None,
@@ -156,13 +159,18 @@ def run_compare(args):
     data = load_data(args.data, args.text_column, args.label_column, task=args.task, label_sep=args.label_sep,
                      test_file=args.test_file)
     check_target(data.task, data.y, data.target_names, data.name)
+    if args.threshold is not None and data.task != "multilabel":
+        raise UsageError(f"--threshold applies to multi-label data only; this data is {data.task}.")
+    threshold = 0.5 if args.threshold is None else args.threshold
+    if not 0 < threshold < 1:
+        raise UsageError(f"--threshold must be between 0 and 1, got {threshold}.")
     test = None if args.test_size is not None or args.cv is not None else data.test
     evaluation = make_evaluation(data.X, data.y, test=test, test_size=args.test_size, cv=args.cv, seed=args.seed,
                                  task=data.task)
     comparison = Comparison(evaluation, strategies, sizes, backbone=args.backbone,
                             scratch_backbone=args.scratch_backbone, max_epochs=args.max_epochs,
                             time_budget=args.time_budget, seed=args.seed, verbose=int(args.verbose),
-                            keep_models=bool(args.save_best))
+                            keep_models=bool(args.save_best), threshold=threshold)
     comparison.check_sizes()
     print(f"{data.name}: {data.task}, {evaluation.n_train} training rows; evaluation: {evaluation.description}",
           file=sys.stderr)
@@ -175,6 +183,7 @@ def run_compare(args):
         interrupted = True
         print("\ninterrupted: keeping the results finished so far", file=sys.stderr)
     meta = {"data": data.name, "task": data.task, "primary_metric": primary_metric(data.task),
+            **({"threshold": threshold} if data.task == "multilabel" else {}),
             "target_names": data.target_names, "evaluation": evaluation.description, "strategies": strategies,
             "train_sizes": args.train_sizes, "backbone": args.backbone,
             "scratch_backbone": args.scratch_backbone, "seed": args.seed,
@@ -191,7 +200,7 @@ def run_compare(args):
     if interrupted:
         return 130
     if args.save_best:
-        save_best(comparison, results, evaluation, data, args, joblib)
+        save_best(comparison, results, evaluation, data, args, joblib, threshold)
     return 0
 
 
@@ -212,7 +221,7 @@ def check_backbone(name, kind, option, *, pretrained):
                          "backbone (see 'skadapt backbones').")
 
 
-def save_best(comparison, results, evaluation, data, args, joblib):
+def save_best(comparison, results, evaluation, data, args, joblib, threshold=0.5):
     from .compare import best_rows, make_estimator
 
     best = best_rows(results, data.task)
@@ -231,7 +240,7 @@ def save_best(comparison, results, evaluation, data, args, joblib):
         model.fit([evaluation.X[i] for i in train], evaluation.y[train])
     # predict needs to know which columns to write: the task and the names of outputs or labels
     saved = {"model": model, "task": data.task, "target_names": data.target_names,
-             "label_sep": args.label_sep or DEFAULT_LABEL_SEP}
+             "label_sep": args.label_sep or DEFAULT_LABEL_SEP, "threshold": threshold}
     joblib.dump(saved, args.save_best)
     print(f"saved {winner} (best at {largest} training rows) to {args.save_best}")
 
@@ -278,6 +287,16 @@ def predictions(saved, rows, name):
 
     model, task = saved["model"], saved["task"]
     out = pd.DataFrame({name: rows})
+    if task == "multilabel":  # every kind of model cut at the threshold it was compared at
+        proba = np.asarray(model.predict_proba(rows))
+        names, sep = saved["target_names"], saved["label_sep"]
+        predicted = proba >= saved.get("threshold", 0.5)
+        out["labels"] = [sep.join(n for n, on in zip(names, row) if on) for row in predicted]
+        for j, label in enumerate(names):
+            out[f"label_{label}"] = predicted[:, j].astype(int)
+        for j, label in enumerate(names):
+            out[f"proba_{label}"] = proba[:, j].round(6)
+        return out
     predicted = np.asarray(model.predict(rows))
     if task == "regression":
         if predicted.ndim == 1:
@@ -285,15 +304,6 @@ def predictions(saved, rows, name):
         else:
             for j, output in enumerate(saved["target_names"]):
                 out[f"prediction_{output}"] = predicted[:, j]
-        return out
-    if task == "multilabel":
-        names, sep = saved["target_names"], saved["label_sep"]
-        out["labels"] = [sep.join(n for n, on in zip(names, row) if on) for row in predicted]
-        for j, label in enumerate(names):
-            out[f"label_{label}"] = predicted[:, j].astype(int)
-        proba = model.predict_proba(rows)
-        for j, label in enumerate(names):
-            out[f"proba_{label}"] = np.asarray(proba)[:, j].round(6)
         return out
     out["prediction"] = predicted
     if hasattr(model, "predict_proba"):

@@ -21,7 +21,7 @@ TRAINING_PARAMS = """
         ``lr * lr_decay``, the next one down at ``lr * lr_decay**2``, ...
     head_dropout : float in [0, 1)
         Dropout before the new linear head.
-    early_stopping : bool, default=False
+    early_stopping : bool, default=False (True for ScratchRegressor)
         Hold out ``validation_fraction`` of the rows (stratified for
         single-label classification), stop when
         the validation loss has not improved for ``n_iter_no_change`` epochs
