@@ -172,8 +172,9 @@ def main(argv=None):
     path = RESULTS / f"{args.output}.json"
     if path.exists():  # a rerun of some strategies replaces their rows and keeps the others
         key = lambda r: (r["dataset"], r["train_rows"], r["strategy"], r.get("threshold"))  # noqa: E731
-        new = {key(r) for r in rows}
-        rows = [r for r in json.loads(path.read_text())["rows"] if key(r) not in new] + rows
+        new = {key(r): r for r in rows}
+        old = json.loads(path.read_text())["rows"]
+        rows = [new.pop(key(r), r) for r in old] + list(new.values())  # in place, new ones at the end
     meta = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads",

@@ -90,6 +90,14 @@ def test_finetuned_regressor_starts_from_a_ridge_on_the_frozen_features(scores, 
     assert not np.allclose(random_start, expected, rtol=1e-2)
 
 
+def test_scratch_regressor_can_train_on_every_row_for_max_epochs(scores):
+    X, y = scores
+    stopped = scratch_regressor(max_epochs=6).fit(X, y)
+    assert "valid_loss" in stopped.history_[-1]  # the default holds rows out
+    full = scratch_regressor(max_epochs=6, early_stopping=False).fit(X, y)
+    assert len(full.history_) == 6 and "valid_loss" not in full.history_[-1]
+
+
 def test_huber_loss_is_used_when_asked(scores):
     import torch
 
@@ -122,9 +130,7 @@ def test_regressor_in_a_pipeline_and_with_early_stopping(scores, tags):
     X, y = scores
     pipe = make_pipeline(FunctionTransformer(lambda texts: [t.upper() for t in texts]), scratch_regressor())
     assert pipe.fit(X, y).predict(X).shape == (len(X), 2)
-    # early stopping holds out rows without stratifying, which sklearn cannot do on floats or indicator matrices
-    reg = scratch_regressor(early_stopping=True, validation_fraction=0.25, max_epochs=4).fit(X, y)
-    assert "valid_loss" in reg.history_[-1] and reg.predict(X).shape == (len(X), 2)
+    # early stopping holds out rows without stratifying, which sklearn cannot do on indicator matrices
     X, Y = tags
     clf = scratch_classifier(early_stopping=True, validation_fraction=0.25).fit(X, Y)
     assert "valid_loss" in clf.history_[-1] and clf.predict(X).shape == Y.shape
@@ -181,13 +187,26 @@ def test_rows_with_no_label_are_valid(tags):
     assert scratch_classifier().fit(X, Y).predict(X).shape == Y.shape
 
 
-def test_multilabel_y_as_lists_of_lists_and_dataframe(tags):
+def test_multilabel_y_in_every_form_sklearn_gives(tags):
     import pandas as pd
+    import scipy.sparse
 
     X, Y = tags
     expected = scratch_classifier().fit(X, Y).predict(X)
-    np.testing.assert_array_equal(scratch_classifier().fit(X, Y.tolist()).predict(X), expected)
-    np.testing.assert_array_equal(scratch_classifier().fit(X, pd.DataFrame(Y)).predict(X), expected)
+    for same in (Y.tolist(), pd.DataFrame(Y), pd.DataFrame(Y).astype("Int64"), Y.astype(object),
+                 scipy.sparse.csr_matrix(Y)):  # MultiLabelBinarizer(sparse_output=True)
+        np.testing.assert_array_equal(scratch_classifier().fit(X, same).predict(X), expected)
+    as_bool = scratch_classifier().fit(X, Y.astype(bool)).predict(X)
+    assert as_bool.dtype == bool and (as_bool == expected.astype(bool)).all()
+
+
+def test_a_column_of_labels_is_single_label(texts):
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = texts
+    with pytest.warns(DataConversionWarning):
+        clf = scratch_classifier().fit(X, np.array(y).reshape(-1, 1))
+    assert not clf.multilabel_ and list(clf.classes_) == ["neg", "pos"]
 
 
 def test_label_never_positive_in_training_warns_and_stays_zero(tags):
@@ -199,10 +218,18 @@ def test_label_never_positive_in_training_warns_and_stays_zero(tags):
 
 
 def test_cross_validate_with_multilabel_scoring(tags):
+    from sklearn.metrics import jaccard_score
+    from sklearn.model_selection import KFold
+
     X, Y = tags
-    result = cross_validate(scratch_classifier(), X, Y, cv=3, scoring=["f1_micro", "f1_macro", "jaccard_samples"])
-    for name in ("test_f1_micro", "test_f1_macro", "test_jaccard_samples"):
-        assert result[name].shape == (3,) and np.all((0 <= result[name]) & (result[name] <= 1))
+    folds = KFold(3, shuffle=True, random_state=0)
+    result = cross_validate(scratch_classifier(), X, Y, cv=folds, scoring=["f1_micro", "f1_macro", "jaccard_samples"])
+    # sklearn's scorers read the indicator matrix predict returns: the same figures as by hand
+    for i, (train, test) in enumerate(folds.split(X)):
+        predicted = scratch_classifier().fit([X[j] for j in train], Y[train]).predict([X[j] for j in test])
+        assert result["test_f1_micro"][i] == pytest.approx(f1_score(Y[test], predicted, average="micro"))
+        assert result["test_f1_macro"][i] == pytest.approx(f1_score(Y[test], predicted, average="macro"))
+        assert result["test_jaccard_samples"][i] == pytest.approx(jaccard_score(Y[test], predicted, average="samples"))
 
 
 def test_multilabel_grid_search_over_threshold(tags):
@@ -226,11 +253,33 @@ def test_class_weight_balanced_single_label_matches_sklearn(texts):
     import torch
     from sklearn.utils.class_weight import compute_class_weight
 
-    X, y = texts
+    X, _ = texts
     y = ["pos"] * 4 + ["neg"] * (len(X) - 4)  # skewed
     clf = scratch_classifier(class_weight="balanced").fit(X, y)
     expected = compute_class_weight("balanced", classes=np.array(["neg", "pos"]), y=y)
     torch.testing.assert_close(clf.net_.criterion_.weight, torch.tensor(expected, dtype=torch.float32))
+
+
+def test_class_weight_scales_each_rows_loss_as_sklearn_does():
+    # sklearn weighs each row's loss and averages over rows; torch's weighted
+    # CrossEntropyLoss divides by the batch's weights, so in a batch of one
+    # class the weights would cancel.
+    import torch
+
+    from skadapt.estimators._network import ClassWeightedCrossEntropy, LabelWeightedBCE
+
+    logits, target = torch.tensor([[0.2, -1.0], [1.5, 0.3], [0.0, 0.0]]), torch.tensor([1, 1, 1])
+    plain = torch.nn.functional.cross_entropy(logits, target)
+    torch.testing.assert_close(ClassWeightedCrossEntropy([1.0, 3.0])(logits, target), 3 * plain)
+    target = torch.tensor([0, 1, 1])
+    rows = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+    torch.testing.assert_close(ClassWeightedCrossEntropy([2.0, 0.5])(logits, target),
+                               (rows * torch.tensor([2.0, 0.5, 0.5])).mean())
+    # multi-label: negatives may weigh 0, which BCEWithLogitsLoss's pos_weight cannot say
+    logits, target = torch.tensor([[0.3, -2.0]]), torch.tensor([[0.0, 1.0]])
+    rows = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    loss = LabelWeightedBCE(negative=[0.0, 1.0], positive=[1.0, 4.0])(logits, target)
+    torch.testing.assert_close(loss, (rows * torch.tensor([[0.0, 4.0]])).mean())
 
 
 def test_class_weight_balanced_multilabel_weighs_each_label(tags):
@@ -240,11 +289,25 @@ def test_class_weight_balanced_multilabel_weighs_each_label(tags):
     clf = scratch_classifier(class_weight="balanced").fit(X, Y)
     n, positives = len(Y), Y.sum(axis=0)
     # sklearn's balanced weights per label: n / (2 * count) for its negative and positive rows
-    negative, positive = n / (2 * (n - positives)), n / (2 * positives)
-    torch.testing.assert_close(clf.net_.criterion_.weight, torch.tensor(negative, dtype=torch.float32))
-    torch.testing.assert_close(clf.net_.criterion_.pos_weight, torch.tensor(positive / negative, dtype=torch.float32))
-    dict_weighted = scratch_classifier(class_weight={2: 5.0}).fit(X, Y)
-    torch.testing.assert_close(dict_weighted.net_.criterion_.pos_weight, torch.tensor([1.0, 1.0, 5.0]))
+    torch.testing.assert_close(clf.net_.criterion_.negative, torch.tensor(n / (2 * (n - positives)), dtype=torch.float32))
+    torch.testing.assert_close(clf.net_.criterion_.positive, torch.tensor(n / (2 * positives), dtype=torch.float32))
+    # a dict applies to every label column, as in OneVsRestClassifier(LogisticRegression(class_weight=...))
+    every = scratch_classifier(class_weight={0: 1.0, 1: 5.0}).fit(X, Y).net_.criterion_
+    torch.testing.assert_close(every.positive, torch.tensor([5.0, 5.0, 5.0]))
+    per_label = scratch_classifier(class_weight=[{1: 2.0}, {0: 0.5}, {}]).fit(X, Y).net_.criterion_
+    torch.testing.assert_close(per_label.positive, torch.tensor([2.0, 1.0, 1.0]))
+    torch.testing.assert_close(per_label.negative, torch.tensor([1.0, 0.5, 1.0]))
+
+
+def test_linear_probe_start_honours_class_weight(texts, tiny_sbert):
+    X, _ = texts
+    y = ["pos"] * 6 + ["neg"] * (len(X) - 6)
+    weights = {"neg": 1.0, "pos": 6.0}
+    clf = FineTunedClassifier(tiny_sbert, lr=1e-12, max_epochs=1, batch_size=8, device="cpu", random_state=0,
+                              class_weight=weights).fit(X, y)
+    features = PretrainedFeaturizer(tiny_sbert, device="cpu").fit(X).transform(X)
+    expected = LogisticRegression(C=1.0, max_iter=1000, class_weight=weights).fit(features, y).predict_proba(features)
+    np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-3)
 
 
 # -- bad input --------------------------------------------------------------
@@ -309,10 +372,18 @@ def test_bad_classifier_parameters(params, message, texts):
         scratch_classifier(**params).fit(*texts)
 
 
-def test_bad_multilabel_class_weight(tags):
+@pytest.mark.parametrize(
+    "class_weight, message",
+    [
+        ({"pos": 2.0}, r"a dict \{0: w0, 1: w1\} .* or a list of 3 such dicts"),
+        ([{0: 1.0}, {1: 2.0}], r"a list of 3 such dicts, one per label column"),
+        ({0: 1.0, 1: -2.0}, r"finite, non-negative weights"),
+    ],
+)
+def test_bad_multilabel_class_weight(class_weight, message, tags):
     X, Y = tags
-    with pytest.raises(ValueError, match=r"maps a label column \(0 to 2\) to the weight of its positive rows"):
-        scratch_classifier(class_weight={"pos": 2.0}).fit(X, Y)
+    with pytest.raises(ValueError, match=message):
+        scratch_classifier(class_weight=class_weight).fit(X, Y)
 
 
 def test_bad_loss(scores):

@@ -266,7 +266,8 @@ class _BackboneEstimator(BaseEstimator):
 
     # -- predict ------------------------------------------------------------
     def _network_outputs(self, X):
-        """The net's ``predict_proba`` for ``X``, float64, rows in the caller's order."""
+        """The net's outputs for ``X`` (classifiers: logits; regressors: standardised
+        predictions), float64, rows in the caller's order."""
         check_is_fitted(self)
         X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
         from ._network import length_order

@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 
 from . import _validation as v
 from ._base import _BackboneEstimator
@@ -30,29 +31,25 @@ class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
     def _criterion(self, targets):
         import torch
 
+        from ._network import ClassWeightedCrossEntropy, LabelWeightedBCE
+
         weight = targets.class_weight
         if not targets.attributes["multilabel_"]:
-            kwargs = {} if weight is None else {"weight": torch.as_tensor(weight, dtype=torch.float32)}
-            return torch.nn.CrossEntropyLoss, kwargs
+            if weight is None:
+                return torch.nn.CrossEntropyLoss, {}
+            return ClassWeightedCrossEntropy, {"weight": weight}
         if weight is None:
             return torch.nn.BCEWithLogitsLoss, {}
-        # sklearn weighs a label's negative rows by w0 and positive rows by
-        # w1; BCEWithLogitsLoss spells that as weight=w0, pos_weight=w1/w0.
-        negative, positive = weight
-        return torch.nn.BCEWithLogitsLoss, {
-            "weight": torch.as_tensor(negative, dtype=torch.float32),
-            "pos_weight": torch.as_tensor(np.where(negative > 0, positive / np.maximum(negative, 1e-12), positive),
-                                          dtype=torch.float32),
-        }
+        return LabelWeightedBCE, {"negative": weight[0], "positive": weight[1]}
 
     def _net_options(self, targets):
         from ._network import MixedPrecisionClassifierNet, MixedPrecisionNet
 
+        # Raw logits out of the net, whatever the loss; predict_proba applies
+        # the softmax or sigmoid in float64, so probabilities stay inside (0, 1).
         if targets.attributes["multilabel_"]:
-            # Raw logits out of the net; predict_proba applies the sigmoid in
-            # float64, so probabilities stay strictly inside (0, 1).
             return MixedPrecisionNet, {"predict_nonlinearity": None}
-        return MixedPrecisionClassifierNet, {}
+        return MixedPrecisionClassifierNet, {"predict_nonlinearity": None}
 
     def _probe_can_use(self, y, targets):
         if targets.attributes["multilabel_"]:
@@ -93,12 +90,12 @@ class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
         Single-label: each row sums to 1. Multi-label: the probability of
         each label on its own (a row may sum to anything).
         """
-        outputs = self._network_outputs(X)
-        if self.multilabel_:
-            from scipy.special import expit
+        from scipy.special import expit, softmax
 
-            return expit(outputs)
-        return outputs / outputs.sum(axis=1, keepdims=True)
+        outputs = self._network_outputs(X)
+        if self.net_.predict_nonlinearity is not None:  # pickled before logits came out: probabilities
+            return outputs / outputs.sum(axis=1, keepdims=True)
+        return expit(outputs) if self._multilabel else softmax(outputs, axis=1)
 
     def predict(self, X):
         """Labels taken from ``classes_``; for multi-label ``y`` a 0/1 indicator matrix.
@@ -108,14 +105,19 @@ class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
         that value.
         """
         proba = self.predict_proba(X)
-        if not self.multilabel_:
+        if not self._multilabel:
             return self.classes_[np.argmax(proba, axis=1)]
         indicator = proba >= self.threshold
         for j, value in self._constant_labels.items():
             indicator[:, j] = bool(value)
         return indicator.astype(self._label_dtype)
 
+    @property
+    def _multilabel(self):
+        return getattr(self, "multilabel_", False)  # absent from models pickled before multi-label
+
     def score(self, X, y, sample_weight=None):
         """Accuracy; for multi-label ``y`` the subset accuracy (every label of a row right)."""
-        check_n_outputs(y, len(self.classes_) if getattr(self, "multilabel_", False) else 1, self)
+        check_is_fitted(self)
+        check_n_outputs(y, len(self.classes_) if self._multilabel else 1, self)
         return super().score(X, y, sample_weight=sample_weight)

@@ -50,15 +50,15 @@ TRAINING_PARAMS = """
 
 CLASSIFIER_PARAMS = """
     class_weight : None, "balanced", dict or list of dicts, default=None
-        Weights in the loss (and in the linear-probe start), with
+        Weights of each row's loss (and of the linear-probe start), with
         ``LogisticRegression``'s meaning: ``"balanced"`` weighs each class by
         ``n_samples / (n_classes * count)``; a dict maps a class to its weight.
-        For multi-label ``y`` each label column is its own binary problem:
-        ``"balanced"`` weighs its positive and negative rows by
-        ``n / (2 * count)``; a dict maps a label column index to the weight of
-        its positive rows; a list of ``{0: w, 1: w}`` dicts (sklearn's
-        multi-output form) gives both weights per column. Rare labels are
-        otherwise rarely predicted at all.
+        For multi-label ``y`` each label column is its own binary problem, as
+        in ``OneVsRestClassifier(LogisticRegression(class_weight=...))``:
+        ``"balanced"`` weighs each column's negative and positive rows by
+        ``n / (2 * count)``; a dict ``{0: w0, 1: w1}`` applies to every
+        column; a list of such dicts, one per column (sklearn's multi-output
+        form), sets them per label.
     threshold : float in (0, 1), default=0.5
         Multi-label only: ``predict`` gives every label whose probability is
         at least this. Raise it for precision, lower it for recall; to tune
@@ -78,8 +78,9 @@ CLASSIFIER_ATTRIBUTES = """
     multilabel_ : bool
         Whether ``y`` was a multi-label indicator matrix.
     net_ : skorch.NeuralNetClassifier or skorch.NeuralNet
-        The trained net (a ``NeuralNet`` with a sigmoid per label for
-        multi-label ``y``); ``net_.module_`` is the backbone plus head.
+        The trained net (a ``NeuralNet`` for multi-label ``y``); it outputs
+        logits, which ``predict_proba`` turns into probabilities (softmax,
+        or a sigmoid per label); ``net_.module_`` is the backbone plus head.
     history_ : skorch.History
         Loss (and validation loss) per epoch.
     backbone_ : skadapt.backbones.Backbone

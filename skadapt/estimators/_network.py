@@ -172,6 +172,43 @@ def encode(backbone, module, items, *, batch_size, device, progress=False, desc=
 
 
 
+class ClassWeightedCrossEntropy(nn.Module):
+    """Cross-entropy with a weight per class, averaged over the rows.
+
+    torch's ``CrossEntropyLoss(weight=...)`` divides by the batch's sum of
+    weights, so in a batch of one class the weights cancel; sklearn's
+    ``class_weight`` scales each row's loss and averages over rows, which
+    is what this does (and what the linear-probe start optimises).
+    """
+
+    def __init__(self, weight):
+        super().__init__()
+        self.register_buffer("weight", torch.as_tensor(weight, dtype=torch.float32))
+
+    def forward(self, logits, target):
+        losses = nn.functional.cross_entropy(logits, target, reduction="none")
+        return (losses * self.weight[target]).mean()
+
+
+class LabelWeightedBCE(nn.Module):
+    """Binary cross-entropy per label, negative rows weighted by ``negative``
+    and positive rows by ``positive`` (one weight per label column).
+
+    ``BCEWithLogitsLoss``'s ``pos_weight`` fixes only the ratio of the two
+    and cannot give negatives a weight of 0; sklearn's per-column
+    ``class_weight`` sets both.
+    """
+
+    def __init__(self, negative, positive):
+        super().__init__()
+        self.register_buffer("negative", torch.as_tensor(negative, dtype=torch.float32))
+        self.register_buffer("positive", torch.as_tensor(positive, dtype=torch.float32))
+
+    def forward(self, logits, target):
+        losses = nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+        return (losses * (self.negative + (self.positive - self.negative) * target)).mean()
+
+
 class _MixedPrecision:
     """Mixed precision for a skorch net.
 
@@ -213,7 +250,7 @@ class _MixedPrecision:
 
 
 class MixedPrecisionClassifierNet(_MixedPrecision, NeuralNetClassifier):
-    """skorch's ``NeuralNetClassifier`` (softmax over classes) with mixed precision."""
+    """skorch's ``NeuralNetClassifier`` with mixed precision."""
 
 
 class MixedPrecisionNet(_MixedPrecision, NeuralNet):

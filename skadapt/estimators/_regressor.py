@@ -2,6 +2,7 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BackboneEstimator
 from ._targets import check_n_outputs, check_regression_targets
@@ -59,5 +60,6 @@ class _BackboneRegressor(RegressorMixin, _BackboneEstimator):
 
     def score(self, X, y, sample_weight=None):
         """R² of the predictions (averaged uniformly over outputs), as ``RegressorMixin``."""
-        check_n_outputs(y, getattr(self, "n_outputs_", 1), self)
+        check_is_fitted(self)
+        check_n_outputs(y, self.n_outputs_, self)
         return super().score(X, y, sample_weight=sample_weight)

@@ -10,6 +10,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_consistent_length, column_or_1d
@@ -55,10 +56,29 @@ def _first_missing(missing):
     return int(np.flatnonzero(missing.reshape(len(missing), -1).any(axis=1))[0])
 
 
+def _dense(y):
+    """``y`` as an array: sparse matrices (``MultiLabelBinarizer(sparse_output=True)``) and
+    DataFrames densified, object arrays of plain numbers or bools made numeric."""
+    import scipy.sparse
+
+    if scipy.sparse.issparse(y):
+        return y.toarray()
+    if hasattr(y, "iloc") and getattr(y, "ndim", 1) == 2:  # a DataFrame, maybe of mixed or nullable dtypes
+        y = y.to_numpy(dtype=object)
+    if isinstance(y, np.ndarray) and y.dtype == object and y.size and all(
+        isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in y.ravel()
+    ):
+        return np.asarray(y.tolist())
+    return y
+
+
 def _is_label_lists(y):
     """Whether ``y`` is a sequence of label sequences (``[["a", "b"], ["c"]]``)."""
+    if isinstance(y, np.ndarray) and y.ndim == 2:  # a matrix of label names, not of 0/1
+        return y.shape[1] > 1 and (y.dtype.kind in "US" or (
+            y.dtype == object and any(isinstance(v, str) for v in y.ravel()[:100])))
     if isinstance(y, np.ndarray) and y.dtype != object:
-        return y.ndim == 2 and y.dtype.kind in "OUS"
+        return False
     items = list(y[:50]) if isinstance(y, (list, tuple, np.ndarray)) else []
     nested = [item for item in items if isinstance(item, (list, tuple, set, frozenset, np.ndarray))]
     if not nested:
@@ -71,13 +91,12 @@ def _is_label_lists(y):
 def check_classification_targets(y, n_samples):
     """Check a classifier's ``y``: a label vector, or a 0/1 indicator matrix (multi-label)."""
     _check_present(y, "classifier")
+    y = _dense(y)
     if _is_label_lists(y):
         raise ValueError(
             "y looks like a list of label lists; for multi-label classification give a 0/1 indicator "
             "matrix, e.g. y = sklearn.preprocessing.MultiLabelBinarizer().fit_transform(y)."
         )
-    if hasattr(y, "iloc") and getattr(y, "ndim", 1) == 2 and y.shape[1] > 1:  # DataFrame of label columns
-        y = y.to_numpy()
     array = np.asarray(y) if not isinstance(y, np.ndarray) else y
     if array.ndim == 2 and array.shape[1] > 1:
         return _multilabel(array, n_samples)
@@ -85,7 +104,7 @@ def check_classification_targets(y, n_samples):
 
 
 def _single_label(y, n_samples):
-    y = column_or_1d(y, warn=True)
+    y = _dense(column_or_1d(y, warn=True))
     check_consistent_length(np.empty(n_samples), y)
     missing = _missing_mask(y)
     if missing.any():
@@ -123,9 +142,7 @@ def _multilabel(y, n_samples):
             f"Input y contains NaN or None (at row {_first_missing(missing)}); "
             "drop the rows with missing labels first."
         )
-    if y.dtype.kind not in "biuf" and y.dtype != object:
-        raise ValueError(f"A multi-label y must be a 0/1 indicator matrix, got a matrix of {y.dtype} values.")
-    values = np.unique(y.astype(np.float64, copy=False)) if y.dtype.kind != "O" else None
+    values = np.unique(y.astype(np.float64, copy=False)) if y.dtype.kind in "biuf" else None
     if values is None or not set(values.tolist()) <= {0.0, 1.0}:
         shown = "non-numeric values" if values is None else f"the values {values[:5].tolist()}"
         raise ValueError(
@@ -142,31 +159,32 @@ def _multilabel(y, n_samples):
         always = [j for j, value in constant.items() if value == 1]
         parts = ([f"label column(s) {never} have no positive row and will always be predicted 0"] if never else []) + \
                 ([f"label column(s) {always} are positive in every row and will always be predicted 1"] if always else [])
-        warnings.warn("In the training y, " + "; ".join(parts) + ".", UserWarning, stacklevel=4)
+        warnings.warn("In the training y, " + "; ".join(parts) + ".", UserWarning, stacklevel=5)
     n_labels = y.shape[1]
     attributes = {
         "classes_": np.arange(n_labels),
         "multilabel_": True,
-        "_label_dtype": y.dtype if y.dtype.kind != "O" else np.dtype(np.int64),
+        "_label_dtype": y.dtype,
         "_constant_labels": constant,
     }
     return Targets(encoded, n_labels, attributes)
 
 
-def class_weights(class_weight, targets, y_original=None):
+def class_weights(class_weight, targets):
     """sklearn's ``class_weight`` as arrays for the loss.
 
     Single-label: one weight per class, as ``LogisticRegression`` reads it.
-    Multi-label: a ``(2, n_labels)`` array of negative and positive weights
-    per label column. ``"balanced"`` weighs each label's two values as
-    sklearn does for a binary problem (``n / (2 * count)``); a dict maps a
-    label column to its positive weight; a list of dicts (sklearn's
-    multi-output form) gives ``{0: w, 1: w}`` per column.
+    Multi-label: a ``(2, n_labels)`` array of the negative and positive rows'
+    weights per label column, as ``OneVsRestClassifier(LogisticRegression(
+    class_weight=...))`` reads it: ``"balanced"`` per column
+    (``n / (2 * count)``), one ``{0: w0, 1: w1}`` dict for every column, or
+    a list of such dicts, one per column (sklearn's multi-output form).
     """
     if class_weight is None:
         return None
+    balanced = isinstance(class_weight, str) and class_weight == "balanced"
     if not targets.attributes["multilabel_"]:
-        if not (class_weight == "balanced" or isinstance(class_weight, dict)):
+        if not (balanced or isinstance(class_weight, dict)):
             raise ValueError(
                 f"class_weight must be None, 'balanced' or a dict mapping a class to its weight, got {class_weight!r}."
             )
@@ -177,39 +195,42 @@ def class_weights(class_weight, targets, y_original=None):
                 raise ValueError(
                     f"class_weight names classes that are not in y: {unknown[:5]}; the classes are {classes.tolist()[:10]}."
                 )
+            _check_weights(class_weight.values())
         return compute_class_weight(class_weight, classes=classes, y=classes[targets.encoded])
     y = targets.encoded
     n_labels = y.shape[1]
-    weights = np.ones((2, n_labels))
-    if class_weight == "balanced":
+    if balanced:
+        weights = np.ones((2, n_labels))
         for j in range(n_labels):
             if 0 < y[:, j].sum() < len(y):  # a constant column has nothing to balance
                 weights[:, j] = compute_class_weight("balanced", classes=np.array([0, 1]), y=y[:, j].astype(int))
-    elif isinstance(class_weight, dict):
-        for j, weight in class_weight.items():
-            if not (isinstance(j, (int, np.integer)) and 0 <= j < n_labels):
-                raise ValueError(
-                    f"For multi-label y, class_weight maps a label column (0 to {n_labels - 1}) to the weight of its "
-                    f"positive rows; got the key {j!r}."
-                )
-            weights[1, j] = float(weight)
-    elif isinstance(class_weight, (list, tuple)) and len(class_weight) == n_labels and all(isinstance(d, dict) for d in class_weight):
-        for j, per_value in enumerate(class_weight):
-            weights[0, j] = per_value.get(0, 1.0)
-            weights[1, j] = per_value.get(1, 1.0)
-    else:
+        return weights
+    per_column = [class_weight] * n_labels if isinstance(class_weight, dict) else class_weight
+    if not (isinstance(per_column, (list, tuple)) and len(per_column) == n_labels
+            and all(isinstance(d, dict) and set(d) <= {0, 1} for d in per_column)):
         raise ValueError(
-            "For multi-label y, class_weight must be None, 'balanced', a dict mapping a label column to the weight "
-            f"of its positive rows, or a list of {n_labels} dicts {{0: w, 1: w}}; got {class_weight!r}."
+            "For multi-label y, class_weight must be None, 'balanced', a dict {0: w0, 1: w1} of the weights of "
+            f"each label's negative and positive rows, or a list of {n_labels} such dicts, one per label column; "
+            f"got {class_weight!r}."
         )
-    if not np.all(np.isfinite(weights)) or (weights < 0).any():
+    weights = np.array([[d.get(0, 1.0) for d in per_column], [d.get(1, 1.0) for d in per_column]])
+    _check_weights(weights.ravel())
+    return weights.astype(np.float64)
+
+
+def _check_weights(values):
+    try:
+        values = np.asarray(list(values), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("class_weight must give numbers as weights.") from None
+    if not np.all(np.isfinite(values)) or (values < 0).any():
         raise ValueError("class_weight must give finite, non-negative weights.")
-    return weights
 
 
 def check_regression_targets(y, n_samples):
     """Check a regressor's ``y``: floats of shape ``(n,)`` or ``(n, k)``, no NaN or inf."""
     _check_present(y, "regressor")
+    y = _dense(y)
     if hasattr(y, "iloc"):
         y = y.to_numpy()
     try:
@@ -239,11 +260,10 @@ def check_regression_targets(y, n_samples):
             f"Input y contains NaN or infinity (at row {_first_missing(bad)}); drop or fill those rows first."
         )
     matrix = array.reshape(len(array), -1)
-    mean = matrix.mean(axis=0)
-    scale = matrix.std(axis=0)
-    scale[scale == 0] = 1.0  # a constant output: predict the constant
-    encoded = ((matrix - mean) / scale).astype(np.float32)
-    attributes = {"n_outputs_": matrix.shape[1], "target_mean_": mean, "target_scale_": scale,
+    # StandardScaler also leaves a (near-)constant output unscaled: it is predicted as its constant
+    scaler = StandardScaler().fit(matrix)
+    encoded = scaler.transform(matrix).astype(np.float32)
+    attributes = {"n_outputs_": matrix.shape[1], "target_mean_": scaler.mean_, "target_scale_": scaler.scale_,
                   "_y_ndim": array.ndim}
     return Targets(encoded, matrix.shape[1], attributes)
 
@@ -252,7 +272,10 @@ def check_n_outputs(y, n_outputs, estimator):
     """At ``score`` time, ``y`` must have as many outputs (labels) as in ``fit``."""
     if y is None:
         return
-    shape = np.shape(y)
+    try:
+        shape = np.shape(y)
+    except ValueError:  # ragged: not a matrix at all
+        raise ValueError("y must be an array of shape (n_samples,) or (n_samples, n_outputs).") from None
     got = 1 if len(shape) < 2 else shape[1]
     if got != n_outputs:
         what = "label columns" if getattr(estimator, "multilabel_", False) else "outputs"
