@@ -17,7 +17,10 @@ class FineTunedRegressor(_BackboneRegressor):
     Training follows the LP-FT recipe: the head first becomes a ridge
     regression on the frozen backbone's features (what
     ``PretrainedFeaturizer`` + ``RidgeCV`` would learn), then backbone and
-    head are trained together.
+    head are trained together. The default learning rate, 1e-4, is twice
+    the classifiers': on EmoBank's dev split it raised the mean Spearman
+    correlation from 0.493 (5e-5) to 0.503 at the same RMSE, where a fourth
+    epoch at 5e-5 did not help (0.490).
 
     Parameters
     ----------
@@ -46,7 +49,7 @@ class FineTunedRegressor(_BackboneRegressor):
         *,
         head_init="linear_probe",
         loss="squared_error",
-        lr=5e-5,
+        lr=1e-4,
         max_epochs=3,
         batch_size=32,
         weight_decay=0.01,
