@@ -48,6 +48,16 @@ TRAINING_PARAMS = """
         ``1`` shows a progress bar and skorch's table of epochs.
 """
 
+# The fitted attributes every fine-tuned or scratch estimator has, after its task's own.
+_FITTED = """\
+    history_ : skorch.History
+        Loss (and validation loss) per epoch.
+    backbone_ : skadapt.backbones.Backbone
+        The backbone recipe with its fitted preprocessing (tokeniser, vocabulary).
+    n_features_in_ : int
+        Only for numeric-matrix backbones such as ``mlp``.
+"""
+
 CLASSIFIER_PARAMS = """
     class_weight : None, "balanced", dict or list of dicts, default=None
         Weights of each row's loss (and of the linear-probe start), with
@@ -81,13 +91,7 @@ CLASSIFIER_ATTRIBUTES = """
         The trained net (a ``NeuralNet`` for multi-label ``y``); it outputs
         logits, which ``predict_proba`` turns into probabilities (softmax,
         or a sigmoid per label); ``net_.module_`` is the backbone plus head.
-    history_ : skorch.History
-        Loss (and validation loss) per epoch.
-    backbone_ : skadapt.backbones.Backbone
-        The backbone recipe with its fitted preprocessing (tokeniser, vocabulary).
-    n_features_in_ : int
-        Only for numeric-matrix backbones such as ``mlp``.
-"""
+""" + _FITTED
 
 REGRESSOR_PARAMS = """
     loss : {"squared_error", "huber"}, default="squared_error"
@@ -106,10 +110,4 @@ REGRESSOR_ATTRIBUTES = """
         predictions are returned in the units of ``y``.
     net_ : skorch.NeuralNet
         The trained net; ``net_.module_`` is the backbone plus head.
-    history_ : skorch.History
-        Loss (and validation loss) per epoch.
-    backbone_ : skadapt.backbones.Backbone
-        The backbone recipe with its fitted preprocessing (tokeniser, vocabulary).
-    n_features_in_ : int
-        Only for numeric-matrix backbones such as ``mlp``.
-"""
+""" + _FITTED

@@ -103,15 +103,20 @@ def check_classification_targets(y, n_samples):
     return _single_label(y, n_samples)
 
 
-def _single_label(y, n_samples):
-    y = _dense(column_or_1d(y, warn=True))
+def _check_labels_present(y, n_samples):
+    """As many rows as ``X``, none of them missing (NaN, None, pandas NA)."""
     check_consistent_length(np.empty(n_samples), y)
     missing = _missing_mask(y)
     if missing.any():
         raise ValueError(
-            f"Input y contains NaN or None (at row {int(np.flatnonzero(missing)[0])}); "
+            f"Input y contains NaN or None (at row {_first_missing(missing)}); "
             "drop the rows with missing labels first."
         )
+
+
+def _single_label(y, n_samples):
+    y = _dense(column_or_1d(y, warn=True))
+    _check_labels_present(y, n_samples)
     kind = type_of_target(y)
     if kind == "continuous":
         raise ValueError(
@@ -135,13 +140,7 @@ def _single_label(y, n_samples):
 
 
 def _multilabel(y, n_samples):
-    check_consistent_length(np.empty(n_samples), y)
-    missing = _missing_mask(y)
-    if missing.any():
-        raise ValueError(
-            f"Input y contains NaN or None (at row {_first_missing(missing)}); "
-            "drop the rows with missing labels first."
-        )
+    _check_labels_present(y, n_samples)
     values = np.unique(y.astype(np.float64, copy=False)) if y.dtype.kind in "biuf" else None
     if values is None or not set(values.tolist()) <= {0.0, 1.0}:
         shown = "non-numeric values" if values is None else f"the values {values[:5].tolist()}"
