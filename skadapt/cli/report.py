@@ -62,8 +62,14 @@ def plot(results, path, title, task="classification"):
     ax_score.set(xscale="log", xlabel="training rows (log scale)", ylabel=f"test {metric_label(metric)}", title=title)
     ax_time.set(xscale="log", yscale="log", xlabel="training rows (log scale)", ylabel="fit seconds (log scale)",
                 title="cost of fitting")
+    from matplotlib.ticker import NullFormatter
+
+    sizes = sorted({r["train_rows"] for r in results if r["status"] == "ok"})
     for ax in (ax_score, ax_time):
         ax.grid(True, which="both", alpha=0.3)
+        # The measured sizes as plain numbers: log-axis labels such as 3x10^3 crowd each other
+        ax.set_xticks(sizes, labels=[f"{n:,}" for n in sizes])
+        ax.xaxis.set_minor_formatter(NullFormatter())
     # Below both panels, where it cannot hide a line.
     handles, labels = ax_score.get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
