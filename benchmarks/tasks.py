@@ -20,13 +20,15 @@ and 0.8) from one fit:
 * ``finetune-balanced``  FineTunedClassifier(class_weight="balanced")
 * ``tfidf``     TfidfVectorizer() + OneVsRest(LogisticRegression())
 
-Metrics: mean over outputs of RMSE and Spearman (and R²) for EmoBank;
-micro-F1, macro-F1 and samples-Jaccard for GoEmotions. Writes
-``results/tasks.json`` and ``results/tasks.md`` and prints the table.
+Metrics are those of ``skadapt compare``: the mean over outputs of RMSE,
+MAE, R² and Spearman for EmoBank; micro-F1, macro-F1 and samples-Jaccard for
+GoEmotions. Writes ``results/tasks_<dataset>.json`` and ``.md`` (or
+``--output``) and prints the table.
 
-    python benchmarks/tasks.py                     # everything (about 40 min on 2 cores)
+    python benchmarks/tasks.py                     # everything (about 20 min on 2 cores)
     python benchmarks/tasks.py --datasets emobank --strategies transfer,tfidf   # replaces those rows
-    python benchmarks/tasks.py --datasets goemotions --train-rows all   # the stretch run, all 43,410 rows
+    python benchmarks/tasks.py --datasets goemotions --strategies finetune --train-rows all \
+        --output tasks_goemotions_all              # the stretch run, all 43,410 rows (about 25 min)
 """
 
 import argparse
@@ -41,10 +43,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from scipy.stats import spearmanr  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression, RidgeCV  # noqa: E402
-from sklearn.metrics import f1_score, jaccard_score, mean_squared_error, r2_score  # noqa: E402
 from sklearn.multiclass import OneVsRestClassifier  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
@@ -56,6 +56,7 @@ from skadapt import (  # noqa: E402
     ScratchRegressor,
 )
 from skadapt.cache.embeddings import clear_memory  # noqa: E402
+from skadapt.cli.compare import scores  # noqa: E402  (the metrics skadapt compare reports)
 from skadapt.datasets import load_dataset  # noqa: E402
 
 ALPHAS = np.logspace(-3, 3, 7)
@@ -85,24 +86,6 @@ DATASETS = {"emobank": REGRESSION, "goemotions": MULTILABEL}
 RESULTS = Path(__file__).parent / "results"
 
 
-def regression_scores(y_true, y_pred):
-    y_true, y_pred = np.atleast_2d(y_true.T).T, np.atleast_2d(y_pred.T).T
-    outputs = range(y_true.shape[1])
-    return {
-        "rmse": float(np.mean([mean_squared_error(y_true[:, j], y_pred[:, j]) ** 0.5 for j in outputs])),
-        "spearman": float(np.mean([spearmanr(y_true[:, j], y_pred[:, j]).statistic for j in outputs])),
-        "r2": float(r2_score(y_true, y_pred)),
-    }
-
-
-def multilabel_scores(y_true, y_pred):
-    return {
-        "micro_f1": float(f1_score(y_true, y_pred, average="micro", zero_division=0)),
-        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
-        "samples_jaccard": float(jaccard_score(y_true, y_pred, average="samples", zero_division=0)),
-    }
-
-
 def run_one(make, X_train, y_train, X_test, y_test, multilabel, thresholds=DEFAULT_THRESHOLDS):
     """Fit and score one model; multi-label: one result per threshold, from one fit."""
     model = make()
@@ -114,8 +97,8 @@ def run_one(make, X_train, y_train, X_test, y_test, multilabel, thresholds=DEFAU
     predicted = model.predict_proba(X_test) if multilabel else model.predict(X_test)
     cost = {"fit_s": round(fit_s, 1), "predict_s": round(time.perf_counter() - start, 1)}
     if not multilabel:
-        return [{**{k: round(v, 4) for k, v in regression_scores(y_test, predicted).items()}, **cost}]
-    return [{"threshold": t, **{k: round(v, 4) for k, v in multilabel_scores(y_test, (predicted >= t).astype(int)).items()},
+        return [{**{k: round(float(v), 4) for k, v in scores("regression", y_test, predicted).items()}, **cost}]
+    return [{"threshold": t, **{k: round(float(v), 4) for k, v in scores("multilabel", y_test, predicted >= t).items()},
              **cost} for t in thresholds]
 
 
@@ -145,16 +128,17 @@ def main(argv=None):
     parser.add_argument("--datasets", default="emobank,goemotions")
     parser.add_argument("--strategies", default=None, help="comma-separated; default: every strategy of each set")
     parser.add_argument("--train-rows", default="10000", help="GoEmotions training rows drawn with seed 0, or 'all'")
-    parser.add_argument("--output", default="tasks", help="name of the results files under results/")
+    parser.add_argument("--output", default=None, help="name of the results files under results/ "
+                        "(default: tasks_<dataset>)")
     args = parser.parse_args(argv)
 
-    rows, started = [], time.perf_counter()
     for dataset in args.datasets.split(","):
         strategies = DATASETS[dataset]
         chosen = args.strategies.split(",") if args.strategies else list(strategies)
         unknown = [s for s in chosen if s not in strategies]
         if unknown:
             parser.error(f"--strategies: {unknown[0]!r} is not a strategy for {dataset}; choose from {', '.join(strategies)}")
+        started, rows = time.perf_counter(), []
         X_train, y_train = load_dataset(dataset, split="train", return_X_y=True)
         X_test, y_test = load_dataset(dataset, split="test", return_X_y=True)
         if dataset == "goemotions" and args.train_rows != "all":
@@ -167,10 +151,14 @@ def main(argv=None):
                 row = {"dataset": dataset, "train_rows": len(X_train), "strategy": strategy, **result}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+        save(rows, args.output or f"tasks_{dataset}", round(time.perf_counter() - started, 1))
 
+
+def save(rows, name, wall_s):
+    """Write ``results/<name>.json`` and ``.md``; rows of a rerun replace their earlier versions."""
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{args.output}.json"
-    if path.exists():  # a rerun of some strategies replaces their rows and keeps the others
+    path = RESULTS / f"{name}.json"
+    if path.exists():
         key = lambda r: (r["dataset"], r["train_rows"], r["strategy"], r.get("threshold"))  # noqa: E731
         new = {key(r): r for r in rows}
         old = json.loads(path.read_text())["rows"]
@@ -179,13 +167,13 @@ def main(argv=None):
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads",
         "multilabel_thresholds": {"default": DEFAULT_THRESHOLDS, **THRESHOLDS},
-        "wall_s": round(time.perf_counter() - started, 1),
+        "wall_s": wall_s,
     }
     path.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
     table = markdown(rows)
-    (RESULTS / f"{args.output}.md").write_text(table + "\n")
+    (RESULTS / f"{name}.md").write_text(table + "\n")
     print(table)
-    print(f"\n{meta['machine']}; wall time {meta['wall_s']} s; written to {RESULTS}")
+    print(f"\n{meta['machine']}; wall time of this run {wall_s} s; written to {path}")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,9 @@ class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
                 coef = np.vstack([-coef / 2, coef / 2])
                 intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
             return coef, intercept
+        # One logistic regression per label, by hand rather than OneVsRestClassifier:
+        # weights may differ per column (a list of dicts) and a constant column,
+        # which OneVsRestClassifier stores without coefficients, needs a bias here.
         coef = np.zeros((y.shape[1], features.shape[1]))
         intercept = np.zeros(y.shape[1])
         for j in range(y.shape[1]):

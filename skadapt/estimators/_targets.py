@@ -229,14 +229,11 @@ def _check_weights(values):
 def check_regression_targets(y, n_samples):
     """Check a regressor's ``y``: floats of shape ``(n,)`` or ``(n, k)``, no NaN or inf."""
     _check_present(y, "regressor")
-    y = _dense(y)
-    if hasattr(y, "iloc"):
-        y = y.to_numpy()
     try:
-        array = np.asarray(y)
+        array = np.asarray(_dense(y))
     except ValueError:
         raise ValueError("y must be an array of numbers of shape (n_samples,) or (n_samples, n_outputs).") from None
-    if array.dtype.kind in "OUS" or array.dtype.kind == "c":
+    if array.dtype.kind in "OUSc":
         if array.dtype == object:
             try:
                 array = array.astype(np.float64)
