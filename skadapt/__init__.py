@@ -1,31 +1,43 @@
-"""skadapt: learning from scratch, transfer learning and fine-tuning as scikit-learn estimators."""
+"""skadapt: learning from scratch, transfer learning and fine-tuning as scikit-learn estimators.
 
-from .backbones._exported import export_backbone
-from .estimators import FineTunedClassifier, FineTunedRegressor, PretrainedFeaturizer, ScratchClassifier, ScratchRegressor
-from .hookspecs import hookimpl
-from .registry import (
-    BackboneSpec,
-    DuplicateBackboneError,
-    UnknownBackboneError,
-    get_backbone,
-    list_backbones,
-    reset_registry,
-)
+The names below are imported on first use (PEP 562), so that ``import
+skadapt`` stays cheap and serving an ONNX model never imports torch or
+scikit-learn.
+"""
 
-__version__ = "0.1.0"
+import importlib
 
-__all__ = [
-    "BackboneSpec",
-    "DuplicateBackboneError",
-    "FineTunedClassifier",
-    "FineTunedRegressor",
-    "PretrainedFeaturizer",
-    "ScratchClassifier",
-    "ScratchRegressor",
-    "UnknownBackboneError",
-    "export_backbone",
-    "get_backbone",
-    "hookimpl",
-    "list_backbones",
-    "reset_registry",
-]
+from ._version import __version__
+
+_PUBLIC = {
+    "BackboneSpec": "skadapt.registry",
+    "DuplicateBackboneError": "skadapt.registry",
+    "FineTunedClassifier": "skadapt.estimators",
+    "FineTunedRegressor": "skadapt.estimators",
+    "PretrainedFeaturizer": "skadapt.estimators",
+    "ScratchClassifier": "skadapt.estimators",
+    "ScratchRegressor": "skadapt.estimators",
+    "UnknownBackboneError": "skadapt.registry",
+    "export_backbone": "skadapt.backbones._exported",
+    "export_onnx": "skadapt.serving",
+    "get_backbone": "skadapt.registry",
+    "hookimpl": "skadapt.hookspecs",
+    "list_backbones": "skadapt.registry",
+    "load": "skadapt.persistence",
+    "reset_registry": "skadapt.registry",
+    "save": "skadapt.persistence",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'skadapt' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_PUBLIC])

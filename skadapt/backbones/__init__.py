@@ -5,6 +5,6 @@ backbones; the torch code lives in the private ``_*.py`` modules and is
 imported when a backbone is first built.
 """
 
-from .base import Backbone, max_tokens, pad_batch, tokenize
+from .base import Backbone, max_tokens, pad_batch, tokenize, tokenizer_preprocessing
 
-__all__ = ["Backbone", "max_tokens", "pad_batch", "tokenize"]
+__all__ = ["Backbone", "max_tokens", "pad_batch", "tokenize", "tokenizer_preprocessing"]

@@ -10,8 +10,7 @@ registered backbones runs when it is loaded.
 import json
 import os
 
-import numpy as np
-
+from ..persistence._json import from_json, to_json
 from .base import Backbone
 
 CONFIG_FILE = "skadapt-backbone.json"
@@ -39,37 +38,6 @@ def read_config(folder):
             f"this skadapt reads format {FORMAT}."
         )
     return config
-
-
-def to_json(value):
-    """Plain JSON for options and fitted state; arrays and tuples keep their type."""
-    if isinstance(value, np.ndarray):
-        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
-    if isinstance(value, tuple):
-        return {"__tuple__": [to_json(v) for v in value]}
-    if isinstance(value, list):
-        return [to_json(v) for v in value]
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise TypeError("dict keys must be strings")
-        return {k: to_json(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise TypeError(f"{type(value).__name__} is not plain data")
-
-
-def from_json(value):
-    if isinstance(value, list):
-        return [from_json(v) for v in value]
-    if isinstance(value, dict):
-        if "__ndarray__" in value:
-            return np.asarray(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
-        if "__tuple__" in value:
-            return tuple(from_json(v) for v in value["__tuple__"])
-        return {k: from_json(v) for k, v in value.items()}
-    return value
 
 
 def load_exported(path, **overrides):
@@ -144,6 +112,9 @@ class ExportedBackbone(Backbone):
         description.setdefault("backbone", self.name)
         return description
 
+    def serving_preprocessing(self, folder):
+        return self.recipe.serving_preprocessing(folder)
+
     def export_options(self):
         return self.recipe.export_options()
 
@@ -188,16 +159,10 @@ def export_backbone(estimator, folder, *, overwrite=False):
     >>> PretrainedFeaturizer(name).fit(X).transform(X).shape
     (40, 64)
     """
-    import shutil
-    import tempfile
-
-    import torch
     from sklearn.utils.validation import check_is_fitted
 
-    from .. import __version__
-    from ..registry import get_backbone
-
     from ..estimators._base import _BackboneEstimator
+    from ..persistence._staging import check_target_folder, staged
 
     model = estimator[-1] if hasattr(estimator, "steps") else estimator
     if not isinstance(model, _BackboneEstimator):
@@ -206,52 +171,48 @@ def export_backbone(estimator, folder, *, overwrite=False):
             f"one), got {type(model).__name__}."
         )
     check_is_fitted(model)
-    if not isinstance(folder, (str, os.PathLike)):
-        raise ValueError(f"folder must be a path, got {type(folder).__name__}.")
-    folder = os.path.abspath(os.fspath(folder))
-    if os.path.exists(folder):
-        if not os.path.isdir(folder):
-            raise ValueError(f"folder {folder!r} is a file; give a new folder to export into.")
-        if os.listdir(folder) and not overwrite:
-            raise ValueError(f"folder {folder!r} exists and is not empty; pass overwrite=True or give a new folder.")
-    recipe, module = model.backbone_, model.net_.module_.backbone
+    folder = check_target_folder(folder, overwrite)
+    trained_by = {
+        "estimator": type(model).__name__,
+        "backbone": model.backbone,
+        **({"classes": [str(c) for c in model.classes_]} if hasattr(model, "classes_")
+           else {"n_outputs": int(model.n_outputs_)}),
+    }
+    with staged(folder) as staging:
+        write_backbone(model.backbone_, model.net_.module_.backbone, staging, model.backbone, trained_by)
+    return f"exported:{folder}"
+
+
+def write_backbone(recipe, module, folder, backbone, trained_by):
+    """Write a backbone recipe and its module into the existing ``folder`` in the export format.
+
+    ``backbone`` is the name the recipe was created from; ``trained_by`` says
+    which estimator trained it (kept in the JSON for people reading it).
+    """
+    import torch
+
+    from .._version import __version__
+    from ..registry import get_backbone
+
     if next(module.parameters(), torch.empty(0)).device.type != "cpu":
         import copy
 
         module = copy.deepcopy(module).cpu()
-    parent = os.path.dirname(folder)
-    os.makedirs(parent, exist_ok=True)
-    # Written into a sibling folder and renamed at the end, so that a failed
-    # export never leaves a half-written backbone behind.
-    staging = tempfile.mkdtemp(prefix=".export-", dir=parent)
-    try:
-        description = recipe.export(module, staging)
-        config = {
-            "format": FORMAT,
-            "skadapt_version": __version__,
-            "backbone": description.get("backbone", get_backbone(model.backbone).name),
-            "argument": description.get("argument"),
-            "weights": description.get("weights"),
-            "input_kind": recipe.input_kind,
-            "out_features": recipe.out_features,
-            "options": _plain(recipe.export_options(), "options"),
-            "state": _plain(recipe.export_state(), "state") if description.get("argument") is None else {},
-            "trained_by": {
-                "estimator": type(model).__name__,
-                "backbone": model.backbone,
-                **({"classes": [str(c) for c in model.classes_]} if hasattr(model, "classes_")
-                   else {"n_outputs": int(model.n_outputs_)}),
-            },
-        }
-        with open(os.path.join(staging, CONFIG_FILE), "w", encoding="utf-8") as file:
-            json.dump(config, file, indent=2)
-        if os.path.exists(folder):
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return f"exported:{folder}"
+    description = recipe.export(module, folder)
+    config = {
+        "format": FORMAT,
+        "skadapt_version": __version__,
+        "backbone": description.get("backbone", get_backbone(backbone).name),
+        "argument": description.get("argument"),
+        "weights": description.get("weights"),
+        "input_kind": recipe.input_kind,
+        "out_features": recipe.out_features,
+        "options": _plain(recipe.export_options(), "options"),
+        "state": _plain(recipe.export_state(), "state") if description.get("argument") is None else {},
+        "trained_by": trained_by,
+    }
+    with open(os.path.join(folder, CONFIG_FILE), "w", encoding="utf-8") as file:
+        json.dump(config, file, indent=2)
 
 
 def _plain(values, what):

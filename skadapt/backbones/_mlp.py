@@ -51,6 +51,9 @@ class MLPBackbone(Backbone):
     def collate(self, items):
         return {"x": torch.from_numpy(np.stack(items))}
 
+    def serving_preprocessing(self, folder):
+        return {"kind": "array", "n_features": int(self.n_features_in_)}
+
     def layer_groups(self, module):
         return [(f"layer{i}", [f"layers.{i}."]) for i in range(len(module.layers))]
 

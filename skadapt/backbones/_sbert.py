@@ -3,7 +3,7 @@ import os
 import numpy as np
 from torch import nn
 
-from .base import Backbone, max_tokens, pad_batch, tokenize
+from .base import Backbone, max_tokens, pad_batch, tokenize, tokenizer_preprocessing
 
 POOLING_MODES = ("mean", "cls", "max", "lasttoken", "weightedmean")
 
@@ -88,6 +88,9 @@ class SentenceTransformerBackbone(Backbone):
 
     def export_state(self):
         return {}  # the tokeniser is saved in the folder
+
+    def serving_preprocessing(self, folder):
+        return tokenizer_preprocessing(self.tokenizer_, self.max_length_, folder)
 
     def layer_groups(self, module):
         # Embeddings, then each transformer block, then whatever sits on top

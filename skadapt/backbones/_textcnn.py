@@ -102,6 +102,16 @@ class TextCNNBackbone(Backbone):
         ids, mask = pad_batch(items, PAD, min_length=max(self.filter_sizes))
         return {"input_ids": ids, "attention_mask": mask}
 
+    def serving_preprocessing(self, folder):
+        import json
+        import os
+
+        with open(os.path.join(folder, "vocabulary.json"), "w", encoding="utf-8") as file:
+            json.dump(self.vocabulary_, file, ensure_ascii=False)
+        return {"kind": "words", "vocabulary": "vocabulary.json", "token_pattern": TOKEN_PATTERN,
+                "lowercase": self.lowercase, "max_length": self.max_length, "unknown_id": UNK, "pad_id": PAD,
+                "min_length": max(self.filter_sizes)}
+
     def layer_groups(self, module):
         return [("embedding", ["embedding."]), ("convs", ["convs."])]
 

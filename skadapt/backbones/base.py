@@ -124,6 +124,21 @@ class Backbone:
         vars(self).update(state)
         return self
 
+    # -- serving: the same preprocessing without torch -------------------------
+    def serving_preprocessing(self, folder):
+        """Describe :meth:`prepare` and :meth:`collate` for ONNX serving, which runs without torch.
+
+        Write the files it needs (a tokeniser, a vocabulary) into ``folder``
+        and return a JSON-serialisable dict that ``skadapt.serving`` replays:
+        ``{"kind": "tokens", "file", "max_length", "pad_id"}`` (a Hugging Face
+        ``tokenizer.json``), ``{"kind": "words", "vocabulary", "token_pattern",
+        "lowercase", "max_length", "unknown_id", "pad_id", "min_length"}`` or
+        ``{"kind": "array", "n_features"}``; the ONNX model's inputs are
+        :meth:`collate`'s keys. The default returns ``None``: the backbone
+        cannot be exported to ONNX.
+        """
+        return None
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -154,6 +169,22 @@ def tokenize(tokenizer, texts, max_length):
         for i, ids in enumerate(encoded, start=start):
             items[i] = np.asarray(ids, dtype=np.int64)
     return items
+
+
+def tokenizer_preprocessing(tokenizer, max_length, folder):
+    """:meth:`Backbone.serving_preprocessing` for texts tokenised by :func:`tokenize`.
+
+    Saves the fast tokeniser's ``tokenizer.json`` (read by the tokenizers
+    library, without transformers or torch); ``None`` for a slow tokeniser,
+    which has no such file.
+    """
+    import os
+
+    if not getattr(tokenizer, "is_fast", False):
+        return None
+    tokenizer.backend_tokenizer.save(os.path.join(folder, "tokenizer.json"))
+    return {"kind": "tokens", "file": "tokenizer.json", "max_length": int(max_length),
+            "pad_id": int(tokenizer.pad_token_id or 0)}
 
 
 def max_tokens(hf_model, requested, default):

@@ -18,7 +18,7 @@ def feature_identity(spec, backbone, options):
     import torch
     import transformers
 
-    from .. import __version__
+    from .._version import __version__
     from .embeddings import backbone_identity
 
     model = pretrained_identity(backbone)

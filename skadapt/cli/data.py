@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import DATASET_SPLITS, list_datasets, load_dataset
 from ._errors import UsageError
 
 READERS = {
@@ -33,6 +32,8 @@ def read_table(path):
     path = Path(path)
     kind = READERS.get(path.suffix.lower())
     if not path.exists():
+        from ..datasets import list_datasets
+
         bundled = ", ".join(list_datasets())
         raise UsageError(f"DATA {str(path)!r} does not exist; give {FORMATS}, or a bundled dataset ({bundled}).")
     if path.is_dir():
@@ -285,6 +286,8 @@ def bundled_task(y):
 
 
 def load_bundled(data, task, label_sep):
+    from ..datasets import DATASET_SPLITS, load_dataset
+
     bunch = load_dataset(data, split="train")
     X, y = list(bunch.data), np.asarray(bunch.target)
     found = bundled_task(y)
@@ -327,6 +330,8 @@ def load_data(data, text_column, label_columns, *, task="auto", label_sep=None, 
     """
     if isinstance(label_columns, str):
         label_columns = [label_columns]
+    from ..datasets import DATASET_SPLITS  # here, not at the top: `skadapt predict` never needs sklearn
+
     if data in DATASET_SPLITS and not Path(data).exists():
         loaded = load_bundled(data, task, label_sep)
         if test_file:

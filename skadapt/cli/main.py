@@ -19,7 +19,8 @@ DESCRIPTION = """Which way of using a neural model wins on your data, and at wha
   skadapt compare goemotions              # multi-label: 28 emotions
   skadapt compare scores.csv --label-column V,A,D          # several number columns: regression
   skadapt compare tags.csv --label-column tags --label-sep ';'  # "a;b" cells: multi-label
-  skadapt compare --save-best model.joblib && skadapt predict model.joblib new.csv
+  skadapt compare --save-best best/ && skadapt predict best/ new.csv
+  skadapt export-onnx best/ best-onnx/ --quantize int8 && skadapt predict best-onnx/ new.csv
   skadapt compare photos/ --backbone exported:my-cnn      # images: one subfolder per class
   skadapt backbones
 """
@@ -68,8 +69,10 @@ def build_parser():
     cmp.add_argument("--max-epochs", type=int, help="epochs for scratch and finetune (default: each estimator's own)")
     cmp.add_argument("--time-budget", type=float, help="seconds; fits estimated to exceed what is left are skipped")
     cmp.add_argument("--output", default="skadapt-results", help="folder for results.json, results.csv, learning_curve.png")
-    cmp.add_argument("--save-best", metavar="PATH", help="refit the winner (best accuracy, lowest RMSE or best "
-                     "micro-F1) on all training rows and save it (joblib)")
+    cmp.add_argument("--save-best", metavar="FOLDER", help="refit the winner (best accuracy, lowest RMSE or best "
+                     "micro-F1) on all training rows and save it to FOLDER (safetensors, JSON and skops; no pickle)")
+    cmp.add_argument("--pickle", action="store_true", help="with --save-best: write a joblib pickle FILE instead "
+                     "(loading a pickle runs any code in it: only for files that never leave your hands)")
     cmp.add_argument("--seed", type=int, default=0)
     cmp.add_argument("--verbose", action="store_true", help="report each fit's epochs")
 
@@ -79,10 +82,22 @@ def build_parser():
                           description="Writes prediction and proba_<class> columns (classification), "
                           "prediction_<output> (regression; prediction for one output), or labels, label_<name> "
                           "and proba_<name> (multi-label).")
-    pred.add_argument("model", help="a .joblib file written by --save-best (only load files you trust)")
+    pred.add_argument("model", help="a folder written by --save-best, skadapt.save or export-onnx (an ONNX folder "
+                      "predicts with ONNX Runtime)")
+    pred.add_argument("--trust-pickle", action="store_true", help="accept a .joblib pickle as MODEL (loading it "
+                      "runs any code it contains)")
     pred.add_argument("file", help="a CSV, TSV, JSON-lines or Parquet file, or a folder of images")
     pred.add_argument("--text-column", default="text")
     pred.add_argument("--output", help="write a CSV here instead of to standard output")
+
+    onnx = sub.add_parser("export-onnx", help="turn a saved model into an ONNX model for fast CPU serving",
+                          description="Writes an ONNX model with its tokeniser into OUTPUT; 'skadapt predict OUTPUT' "
+                          "then predicts with ONNX Runtime, without torch.")
+    onnx.add_argument("model", help="a folder written by --save-best or skadapt.save")
+    onnx.add_argument("output", help="the folder to write")
+    onnx.add_argument("--quantize", choices=("none", "int8"), default="none",
+                      help="int8: 8-bit weights (dynamic quantisation), about 4x smaller and faster on CPUs")
+    onnx.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it holds a model")
     return parser
 
 
@@ -91,7 +106,9 @@ def main(argv=None):
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     args = build_parser().parse_args(argv)
     try:
-        return {"compare": run_compare, "backbones": run_backbones, "predict": run_predict}[args.command](args)
+        commands = {"compare": run_compare, "backbones": run_backbones, "predict": run_predict,
+                    "export-onnx": run_export_onnx}
+        return commands[args.command](args)
     except UsageError as exc:
         print(f"skadapt {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -110,8 +127,6 @@ def run_backbones(args):
 
 
 def run_compare(args):
-    import joblib
-
     from .compare import (
         DEFAULT_SCRATCH_BACKBONE,
         DEFAULT_STRATEGIES,
@@ -148,12 +163,10 @@ def run_compare(args):
     problem = check_writable(args.output)
     if problem:
         raise UsageError(problem)
+    if args.pickle and not args.save_best:
+        raise UsageError("--pickle goes with --save-best FILE; leave it out or add --save-best.")
     if args.save_best:
-        if Path(args.save_best).is_dir():
-            raise UsageError(f"--save-best {args.save_best!r} is a folder; give a file path such as model.joblib.")
-        problem = check_writable(Path(args.save_best).absolute().parent, "--save-best")
-        if problem:
-            raise UsageError(problem)
+        check_save_target(args.save_best, args.pickle)
 
     args.label_column = parse_label_columns(args.label_column)
     data = load_data(args.data, args.text_column, args.label_column, task=args.task, label_sep=args.label_sep,
@@ -200,7 +213,7 @@ def run_compare(args):
     if interrupted:
         return 130
     if args.save_best:
-        save_best(comparison, results, evaluation, data, args, joblib, threshold)
+        save_best(comparison, results, evaluation, data, args, threshold)
     return 0
 
 
@@ -221,7 +234,27 @@ def check_backbone(name, kind, option, *, pretrained):
                          "backbone (see 'skadapt backbones').")
 
 
-def save_best(comparison, results, evaluation, data, args, joblib, threshold=0.5):
+def check_save_target(path, pickle):
+    """Fail before the long job if ``--save-best`` could not be written, or would replace something else."""
+    from ..persistence._format import MANIFEST
+    from .report import check_writable
+
+    target = Path(path).absolute()
+    if pickle:
+        if target.is_dir():
+            raise UsageError(f"--save-best {path!r} is a folder; with --pickle give a file path such as model.joblib.")
+        problem = check_writable(target.parent, "--save-best")
+    else:
+        if target.is_file():
+            raise UsageError(f"--save-best {path!r} is a file; give a folder (or add --pickle to write a pickle file).")
+        if target.is_dir() and any(target.iterdir()) and not (target / MANIFEST).is_file():
+            raise UsageError(f"--save-best {path!r} is a folder that holds other files; give a new or empty folder.")
+        problem = check_writable(target, "--save-best")
+    if problem:
+        raise UsageError(problem)
+
+
+def save_best(comparison, results, evaluation, data, args, threshold=0.5):
     from .compare import best_rows, make_estimator
 
     best = best_rows(results, data.task)
@@ -239,20 +272,29 @@ def save_best(comparison, results, evaluation, data, args, joblib, threshold=0.5
                                n_rows=len(train))
         model.fit([evaluation.X[i] for i in train], evaluation.y[train])
     # predict needs to know which columns to write: the task and the names of outputs or labels
-    saved = {"model": model, "task": data.task, "target_names": data.target_names,
+    about = {"task": data.task, "target_names": data.target_names,
              "label_sep": args.label_sep or DEFAULT_LABEL_SEP, "threshold": threshold}
-    joblib.dump(saved, args.save_best)
+    if args.pickle:
+        import joblib
+
+        joblib.dump({"model": model, **about}, args.save_best)
+    else:
+        from ..persistence import save
+
+        save(model, args.save_best, overwrite=True, metadata={**about, "strategy": winner})
     print(f"saved {winner} (best at {largest} training rows) to {args.save_best}")
 
 
 def run_predict(args):
-    import joblib
-
     from ..images import IMAGE_SUFFIXES
     from .data import column, read_table
 
-    if not Path(args.model).is_file():
-        raise UsageError(f"model {args.model!r} does not exist; write one with 'skadapt compare --save-best PATH'.")
+    if not Path(args.model).exists():
+        raise UsageError(f"model {args.model!r} does not exist; write one with 'skadapt compare --save-best FOLDER'.")
+    if Path(args.model).is_file() and not args.trust_pickle:
+        raise UsageError(f"model {args.model!r} is a file, not a model folder: a pickle, which runs any code it "
+                         "contains when loaded; pass --trust-pickle if you trust its source, or re-save the model "
+                         "with 'skadapt compare --save-best FOLDER'.")
     if Path(args.file).is_dir():  # images: every image file below the folder
         rows = sorted(str(f) for f in Path(args.file).rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
         if not rows:
@@ -262,18 +304,67 @@ def run_predict(args):
         frame = read_table(args.file)
         column(frame, args.text_column, "--text-column", repr(args.file))
         rows, name = frame[args.text_column].fillna("").astype(str).tolist(), args.text_column
-    try:
-        saved = joblib.load(args.model)
-    except Exception as exc:
-        raise UsageError(f"could not load {args.model!r} as a saved model: {type(exc).__name__}: {exc}") from None
-    if not isinstance(saved, dict):  # a bare classifier, as saved before tasks
-        saved = {"model": saved, "task": "classification"}
+    saved = load_saved(args.model)
     out = predictions(saved, rows, name)
     if args.output:
         out.to_csv(args.output, index=False)
         print(f"wrote {len(out)} predictions to {args.output}", file=sys.stderr)
     else:
         out.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def load_saved(path):
+    """``{"model": ..., "task": ..., ...}`` from a model folder, or from a trusted pickle file."""
+    if Path(path).is_file():
+        import joblib
+
+        try:
+            saved = joblib.load(path)
+        except Exception as exc:
+            raise UsageError(f"could not load {path!r} as a saved model: {type(exc).__name__}: {exc}") from None
+        if not isinstance(saved, dict):  # a bare classifier, as saved before tasks
+            saved = {"model": saved, "task": "classification"}
+        return saved
+    from ..persistence import load, read_metadata
+
+    try:
+        model = load(path)
+        about = read_metadata(path)
+    except ValueError as exc:
+        raise UsageError(f"model: {exc}") from None
+    if "task" not in about:  # saved by skadapt.save, not by compare: the model says what it does
+        about["task"] = model_task(model)
+        last = model.steps[-1][1] if hasattr(model, "steps") else model
+        about["threshold"] = getattr(last, "threshold", 0.5)
+    return {"model": model, **about}
+
+
+def model_task(model):
+    """The task a model was fitted for, from what it learned."""
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    if getattr(last, "multilabel_", False) or getattr(model, "multilabel_", False):
+        return "multilabel"
+    return "classification" if hasattr(model, "classes_") else "regression"
+
+
+def run_export_onnx(args):
+    from ..persistence import load, read_metadata
+
+    if not Path(args.model).is_dir():
+        raise UsageError(f"model {args.model!r} is not a model folder; write one with 'skadapt compare --save-best "
+                         "FOLDER' or skadapt.save.")
+    try:
+        model = load(args.model)
+        about = read_metadata(args.model)
+        from ..serving import export_onnx
+
+        export_onnx(model, args.output, quantize=None if args.quantize == "none" else args.quantize,
+                    overwrite=args.overwrite, metadata=about)
+    except (ValueError, ImportError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote an ONNX model ({args.quantize if args.quantize != 'none' else 'fp32'}) to {args.output}",
+          file=sys.stderr)
     return 0
 
 
@@ -289,7 +380,8 @@ def predictions(saved, rows, name):
     out = pd.DataFrame({name: rows})
     if task == "multilabel":  # every kind of model cut at the threshold it was compared at
         proba = np.asarray(model.predict_proba(rows))
-        names, sep = saved["target_names"], saved["label_sep"]
+        names = saved.get("target_names") or [str(j) for j in range(proba.shape[1])]
+        sep = saved.get("label_sep") or DEFAULT_LABEL_SEP
         predicted = proba >= saved.get("threshold", 0.5)
         out["labels"] = [sep.join(n for n, on in zip(names, row) if on) for row in predicted]
         for j, label in enumerate(names):
@@ -302,7 +394,7 @@ def predictions(saved, rows, name):
         if predicted.ndim == 1:
             out["prediction"] = predicted
         else:
-            for j, output in enumerate(saved["target_names"]):
+            for j, output in enumerate(saved.get("target_names") or range(predicted.shape[1])):
                 out[f"prediction_{output}"] = predicted[:, j]
         return out
     out["prediction"] = predicted

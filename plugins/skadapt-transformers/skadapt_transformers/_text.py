@@ -4,7 +4,7 @@
 import numpy as np
 from torch import nn
 
-from skadapt.backbones import max_tokens, pad_batch, tokenize
+from skadapt.backbones import max_tokens, pad_batch, tokenize, tokenizer_preprocessing
 
 from ._common import HuggingFaceBackbone, _first_line, check_bool, check_path, probe
 
@@ -117,6 +117,9 @@ class HFTextBackbone(HuggingFaceBackbone):
 
     def _preprocessor(self):
         return self.tokenizer_
+
+    def serving_preprocessing(self, folder):
+        return tokenizer_preprocessing(self.tokenizer_, self.max_length_, folder)
 
     def export_options(self):
         # Not the path (the export folder is the model) nor trust_remote_code:

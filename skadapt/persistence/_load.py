@@ -1,0 +1,179 @@
+"""``skadapt.load``: a model folder back into a fitted model, without unpickling anything."""
+
+import json
+import os
+
+from ._format import read_manifest, warn_on_versions
+from ._json import from_json
+
+# Types that skops files of sklearn steps may hold besides scikit-learn's own
+# classes (trusted as a whole: they are installed code that skops rebuilds
+# from data, never a pickle). Anything else must be named in load(trusted=...).
+SAFE_TYPES = (
+    "builtins.slice",
+    "collections.OrderedDict",
+    "collections.defaultdict",
+    "numpy.dtype",
+    "numpy.ma.core.MaskedArray",
+    "numpy.random.mtrand.RandomState",
+    "numpy.random._generator.Generator",
+    "scipy.sparse._csr.csr_matrix",
+    "scipy.sparse._csc.csc_matrix",
+    "scipy.sparse._csr.csr_array",
+    "scipy.sparse._csc.csc_array",
+)
+TRUSTED_MODULE = "sklearn."
+TORCH_PACKAGES = ("skadapt", "torch", "scikit-learn", "skorch", "transformers", "sentence-transformers", "skops")
+
+
+def load(folder, *, trusted=None):
+    """Load a model written by :func:`skadapt.save` or :func:`skadapt.export_onnx`.
+
+    Nothing is unpickled: weights are read with safetensors, parameters and
+    fitted state from JSON, sklearn steps with skops, trusting scikit-learn's
+    own classes, the few numpy and scipy types in
+    ``skadapt.persistence.SAFE_TYPES`` and the types you list in ``trusted``.
+    Every file is checked against the digest recorded at save time first.
+
+    Parameters
+    ----------
+    folder : str or path
+    trusted : list of str, default=None
+        Further types (``"module.Class"``) that skops files may hold; a step
+        with a type that is neither listed nor sklearn's is refused.
+
+    Returns
+    -------
+    model
+        The fitted estimator or Pipeline as saved; for a folder written by
+        :func:`skadapt.export_onnx`, an :class:`skadapt.serving.OnnxModel`
+        that predicts with ONNX Runtime (torch is not imported).
+
+    Raises
+    ------
+    ValueError
+        The folder is missing, incomplete or modified since it was saved,
+        names a class skadapt does not know, or a skops file holds an
+        untrusted type.
+
+    Warns
+    -----
+    UserWarning
+        skadapt, torch, scikit-learn (or another library that computes the
+        predictions) is installed at another version than the one that saved
+        the model.
+    """
+    if trusted is not None and (isinstance(trusted, str) or not all(isinstance(t, str) for t in trusted)):
+        raise ValueError(f"trusted must be a list of type names such as ['mymodule.MyStep'], got {trusted!r}.")
+    manifest = read_manifest(folder)
+    folder = os.path.abspath(os.fspath(folder))
+    runtime = manifest.get("runtime")
+    if runtime == "onnx":
+        from ..serving._runtime import OnnxModel
+
+        warn_on_versions(manifest, folder, ("skadapt", "onnxruntime", "tokenizers", "scikit-learn"))
+        return OnnxModel(folder, manifest)
+    if runtime != "torch":
+        raise ValueError(f"{folder!r} holds a model for runtime {runtime!r}; this skadapt runs 'torch' and 'onnx'.")
+    warn_on_versions(manifest, folder, TORCH_PACKAGES)
+    return _read_node(manifest["model"], folder, list(trusted or ()))
+
+
+def read_metadata(folder):
+    """The ``metadata`` dict given to :func:`skadapt.save` (or ``export_onnx``) for ``folder``."""
+    return from_json(read_manifest(folder, verify=False).get("metadata") or {})
+
+
+def _read_node(node, folder, trusted):
+    kind = node.get("type") if isinstance(node, dict) else None
+    if kind == "passthrough":
+        return node.get("value")
+    if kind == "pipeline":
+        from sklearn.pipeline import Pipeline
+
+        steps = [(step["name"], _read_node(step["node"], folder, trusted)) for step in node["steps"]]
+        return Pipeline(steps, **from_json(node.get("params", {})))
+    if kind == "skops":
+        return _read_skops(node, folder, trusted)
+    if kind == "skadapt":
+        return _read_skadapt(node, folder)
+    raise ValueError(f"the manifest in {folder!r} holds a node of unknown type {kind!r}; the folder is damaged.")
+
+
+def _path(folder, relative):
+    return os.path.join(folder, *str(relative).split("/"))
+
+
+def _read_skops(node, folder, trusted):
+    import skops.io
+
+    path = _path(folder, node["file"])
+    types = skops.io.get_untrusted_types(file=path)
+    refused = sorted(t for t in types if not (t.startswith(TRUSTED_MODULE) or t in SAFE_TYPES or t in trusted))
+    if refused:
+        raise ValueError(
+            f"{node['file']} in {folder!r} holds types that are not trusted: {', '.join(refused)}; if you trust "
+            "them, pass them as skadapt.load(folder, trusted=[...])."
+        )
+    return skops.io.load(path, trusted=types)
+
+
+def _read_skadapt(node, folder):
+    from ._save import _skadapt_classes
+
+    classes = _skadapt_classes()
+    name = node.get("class")
+    if name not in classes:
+        raise ValueError(
+            f"the manifest in {folder!r} names the class {name!r}, which is not a skadapt estimator "
+            f"({', '.join(sorted(classes))}); refused."
+        )
+    try:
+        estimator = classes[name](**from_json(node.get("params", {})))
+    except TypeError as exc:
+        raise ValueError(f"the saved parameters of {name} do not fit this skadapt ({exc}).") from None
+    from ..backbones._exported import load_exported
+
+    recipe = load_exported(_path(folder, node["backbone"]))
+    fitted = from_json(node.get("fitted", {}))
+    if name == "PretrainedFeaturizer":
+        from ..cache import build_module
+
+        estimator.backbone_ = recipe
+        estimator.module_ = build_module(recipe, pretrained=True, trainable=False)
+    else:
+        _rebuild_net(estimator, recipe, node, fitted, folder)
+    vars(estimator).update(fitted)
+    return estimator
+
+
+def _rebuild_net(estimator, recipe, node, fitted, folder):
+    """The skorch net as ``fit`` left it: the saved backbone under the saved head."""
+    import numpy as np
+    from safetensors.torch import load_file
+    from skorch.history import History
+
+    from ..estimators import _validation as v
+    from ..estimators._base import _drop_training_state
+    from ..estimators._targets import Targets
+
+    criterion = node.get("criterion") or {}
+    class_weight = None
+    if "weight" in criterion:
+        class_weight = np.asarray(criterion["weight"])
+    elif "negative" in criterion:
+        class_weight = np.asarray([criterion["negative"], criterion["positive"]])
+    targets = Targets(np.empty(0), int(node["n_outputs"]), fitted, class_weight=class_weight)
+    device = v.resolve_device(estimator.device)
+    net = estimator._make_net(recipe, targets, 1, device, 0, v.check_precision(estimator.precision, device))
+    net.set_params(module__pretrained=True)  # the recipe is the saved backbone: its weights, not a fresh draw
+    net.initialize()
+    head = {k.removeprefix("head."): t for k, t in load_file(_path(folder, node["head"])).items()}
+    net.module_.head.load_state_dict(head, strict=True)
+    net.module_.to(device)
+    with open(_path(folder, node["history"]), encoding="utf-8") as file:
+        net.history_ = History(from_json(json.load(file)))
+    _drop_training_state(net)
+    estimator.backbone_ = recipe
+    estimator.net_ = net
+    estimator.history_ = net.history
