@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml plugins/skadapt-bow/pyproject.toml plugins/ska
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch first: a looser requirement would pull a CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[test,dask,docs]" -e ./plugins/skadapt-bow -e ./plugins/skadapt-transformers
+	$(BIN)/pip install --quiet -e ".[test,dask,docs,onnx]" -e ./plugins/skadapt-bow -e ./plugins/skadapt-transformers
 	touch $@
 
 venv: $(BIN)/.installed

@@ -68,19 +68,24 @@ def test_time_budget_marks_skipped_fits(data_csv, tmp_path, capsys):
     assert "skipped: estimated" in capsys.readouterr().out
 
 
+def _saved(folder):
+    """What ``--save-best FOLDER`` wrote: the model and compare's metadata."""
+    from skadapt.persistence import load, read_metadata
+
+    return {"model": load(folder), **read_metadata(folder)}
+
+
 def test_save_best_then_predict_round_trips(data_csv, tmp_path, capsys):
-    model = tmp_path / "best.joblib"
+    model = tmp_path / "best"
     code, _ = compare(data_csv, tmp_path, "--strategies", "tfidf", "--train-sizes", "all", "--save-best", str(model))
-    assert code == 0 and model.exists()
+    assert code == 0 and (model / "skadapt-model.json").is_file()
     new = tmp_path / "new.jsonl"
     pd.DataFrame({"question": ["Who wrote Hamlet ?", "Where is Paris ?"]}).to_json(new, orient="records", lines=True)
     capsys.readouterr()
     assert main(["predict", str(model), str(new), "--text-column", "question", "--output", str(tmp_path / "p.csv")]) == 0
     predictions = pd.read_csv(tmp_path / "p.csv")
-    import joblib
-
-    saved = joblib.load(model)
-    assert saved["task"] == "classification"
+    saved = _saved(model)
+    assert (saved["task"], saved["strategy"]) == ("classification", "tfidf")
     expected = saved["model"].predict(["Who wrote Hamlet ?", "Where is Paris ?"])
     assert predictions["prediction"].tolist() == list(expected)
     assert np.allclose(predictions.filter(like="proba_").sum(axis=1), 1.0, atol=1e-5)
@@ -130,7 +135,13 @@ def _bad_inputs(tmp_path, data_csv):
         (["compare", str(data_csv), *base, "--output", str(a_file)], "is a file"),
         (["compare", str(data_csv), *base, "--train-sizes", "ten"], "not a whole number"),
         (["compare", str(rare), *base, "--test-size", "0.5", "--train-sizes", "10,all"], "cannot draw a stratified subset of 10 rows"),
-        (["compare", str(data_csv), *base, "--save-best", str(a_folder)], "is a folder"),
+        (["compare", str(data_csv), *base, "--save-best", str(a_file)], "is a file"),
+        (["compare", str(data_csv), *base, "--save-best", str(a_file.parent)], "holds other files"),
+        (["compare", str(data_csv), *base, "--save-best", str(a_folder), "--pickle"], "is a folder"),
+        (["compare", str(data_csv), *base, "--pickle"], "--pickle goes with --save-best"),
+        (["predict", str(a_file), str(data_csv)], "--trust-pickle"),
+        (["predict", str(a_folder), str(data_csv)], "has no skadapt-model.json"),
+        (["export-onnx", str(a_file), str(tmp_path / "onnx")], "not a model folder"),
         (["compare", str(data_csv), *base, "--output", str(a_file / "sub")], "is a file"),
         (["predict", str(tmp_path / "none.joblib"), str(data_csv)], "does not exist"),
     ]
@@ -220,7 +231,7 @@ def test_compare_on_an_image_folder_with_an_exported_backbone(image_folder, tmp_
     backbone = export_backbone(pretrained, tmp_path / "cnn")
     out = tmp_path / "out"
     code = main(["compare", str(image_folder), "--backbone", backbone, "--train-sizes", "15,all",
-                 "--max-epochs", "1", "--output", str(out), "--save-best", str(tmp_path / "best.joblib")])
+                 "--max-epochs", "1", "--output", str(out), "--save-best", str(tmp_path / "best")])
     assert code == 0
     results = json.loads((out / "results.json").read_text())["results"]
     assert [(r["strategy"], str(r["train_size"])) for r in results] == [
@@ -229,7 +240,7 @@ def test_compare_on_an_image_folder_with_an_exported_backbone(image_folder, tmp_
     assert all(r["status"] == "ok" for r in results), results
     assert results[0]["model"] == "ScratchClassifier(cnn)"
     capsys.readouterr()
-    assert main(["predict", str(tmp_path / "best.joblib"), str(image_folder / "digit1")]) == 0
+    assert main(["predict", str(tmp_path / "best"), str(image_folder / "digit1")]) == 0
     predictions = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
     assert predictions["path"].tolist() == sorted(str(p) for p in (image_folder / "digit1").glob("*.png"))
     assert set(predictions["prediction"]) <= {"digit0", "digit1", "digit2"}
@@ -408,12 +419,10 @@ def _predict(model, data, tmp_path, text_column):
 
 
 def test_predict_writes_one_column_per_regression_output(scores_csv, tmp_path):
-    import joblib
-
-    model = tmp_path / "best.joblib"
+    model = tmp_path / "best"
     run_task(scores_csv, tmp_path, "--text-column", "sentence", "--label-column", "V,A,D", "--strategies", "tfidf",
              "--train-sizes", "all", "--save-best", str(model))
-    saved = joblib.load(model)
+    saved = _saved(model)
     assert (saved["task"], saved["target_names"]) == ("regression", ["V", "A", "D"])
     predicted = _predict(model, scores_csv, tmp_path, "sentence")
     assert list(predicted.columns) == ["sentence", "prediction_V", "prediction_A", "prediction_D"]
@@ -426,12 +435,10 @@ def test_predict_writes_one_column_per_regression_output(scores_csv, tmp_path):
 
 
 def test_predict_writes_labels_indicators_and_probabilities(tags_csv, tmp_path):
-    import joblib
-
-    model = tmp_path / "best.joblib"
+    model = tmp_path / "best"
     run_task(tags_csv, tmp_path, "--text-column", "comment", "--label-column", "tags", "--label-sep", "|",
              "--strategies", "tfidf", "--train-sizes", "all", "--save-best", str(model))
-    saved = joblib.load(model)
+    saved = _saved(model)
     assert (saved["task"], saved["target_names"], saved["label_sep"]) == ("multilabel", list(TAGS), "|")
     predicted = _predict(model, tags_csv, tmp_path, "comment")
     assert list(predicted.columns) == ["comment", "labels", *(f"label_{t}" for t in TAGS),
@@ -445,9 +452,7 @@ def test_predict_writes_labels_indicators_and_probabilities(tags_csv, tmp_path):
 
 
 def test_threshold_cuts_every_strategy_and_travels_with_the_saved_model(tags_csv, tmp_path):
-    import joblib
-
-    model = tmp_path / "best.joblib"
+    model = tmp_path / "best"
     common = ["--text-column", "comment", "--label-column", "tags", "--label-sep", "|", "--strategies", "tfidf",
               "--train-sizes", "all"]
     at_half, _, _ = run_task(tags_csv, tmp_path, *common)
@@ -455,7 +460,7 @@ def test_threshold_cuts_every_strategy_and_travels_with_the_saved_model(tags_csv
     assert low["meta"]["threshold"] == 0.1 and at_half["meta"]["threshold"] == 0.5
     # tf-idf + one-vs-rest predicts few labels at 0.5 on 96 rows; a lower cut predicts more, so scores change
     assert low["results"][0]["micro_f1"] != at_half["results"][0]["micro_f1"]
-    assert joblib.load(model)["threshold"] == 0.1
+    assert _saved(model)["threshold"] == 0.1
     predicted = _predict(model, tags_csv, tmp_path, "comment")
     proba = predicted[[f"proba_{t}" for t in TAGS]].to_numpy()
     np.testing.assert_array_equal(predicted[[f"label_{t}" for t in TAGS]].to_numpy(), (proba >= 0.1).astype(int))
@@ -477,7 +482,7 @@ def test_predicted_labels_are_joined_with_the_training_separator():
     assert out["label_love"].tolist() == [1, 0] and out["proba_fear"].tolist() == [0.1, 0.3]
 
 
-def test_predict_still_reads_a_bare_classifier(data_csv, tmp_path):
+def test_predict_reads_a_pickle_only_when_trusted(data_csv, tmp_path, capsys):
     import joblib
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -486,7 +491,12 @@ def test_predict_still_reads_a_bare_classifier(data_csv, tmp_path):
     frame = pd.read_csv(data_csv)
     model = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(frame["question"], frame["kind"])
     joblib.dump(model, tmp_path / "old.joblib")
-    predicted = _predict(tmp_path / "old.joblib", data_csv, tmp_path, "question")
+    assert main(["predict", str(tmp_path / "old.joblib"), str(data_csv), "--text-column", "question"]) == 2
+    assert "runs any code" in capsys.readouterr().err
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(tmp_path / "old.joblib"), str(data_csv), "--text-column", "question",
+                 "--trust-pickle", "--output", str(out)]) == 0
+    predicted = pd.read_csv(out)
     assert list(predicted.columns) == ["question", "prediction", "proba_DESC", "proba_HUM", "proba_LOC"]
     assert predicted["prediction"].tolist() == model.predict(frame["question"]).tolist()
 

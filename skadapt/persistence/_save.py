@@ -110,12 +110,9 @@ def _check_supported(model):
         )
     if not isinstance(model, BaseEstimator):
         raise ValueError(
-            f"model must be a fitted skadapt estimator or a sklearn Pipeline, got {type(model).__name__}."
+            f"model must be a fitted skadapt estimator, a sklearn Pipeline or estimator, got {type(model).__name__}."
         )
-    raise ValueError(
-        f"model must be a skadapt estimator or a Pipeline containing them, got {type(model).__name__}; save "
-        "a model without skadapt parts with skops.io.dump."
-    )
+    _check_sklearn_step(model, "model")
 
 
 def _check_sklearn_step(step, where):

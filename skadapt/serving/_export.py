@@ -233,7 +233,8 @@ def _export_head(rest, featurizer, model, sample_X, staging):
             outputs.update(threshold=0.5, label_dtype=np.dtype(np.int64), constant_labels={})
         return {"head": HEAD_FILE, "kind": "classifier", "outputs": to_json(outputs)}
     if hasattr(last, "predict") and not hasattr(last, "transform"):
-        y_ndim = np.asarray(model.predict(sample_X)).ndim
-        return {"head": HEAD_FILE, "kind": "regressor", "outputs": to_json({"y_ndim": int(y_ndim)})}
+        predicted = np.asarray(model.predict(sample_X))  # its shape and dtype (float32 features give float32)
+        return {"head": HEAD_FILE, "kind": "regressor",
+                "outputs": to_json({"y_ndim": int(predicted.ndim), "dtype": predicted.dtype})}
     width = int(np.asarray(model.transform(sample_X)).shape[1])
     return {"head": HEAD_FILE, "kind": "featurizer", "outputs": to_json({"n_features_out": width})}

@@ -137,7 +137,7 @@ class OnnxModel:
         if self.kind == "regressor":
             outputs = self._run(X)
             if self._head is not None:
-                predicted = next(iter(self._head_outputs(outputs).values())).astype(np.float64)
+                predicted = next(iter(self._head_outputs(outputs).values())).astype(self._outputs["dtype"])
                 return predicted.ravel() if self._outputs["y_ndim"] == 1 else predicted
             predicted = outputs.astype(np.float64) * self._outputs["scale"] + self._outputs["mean"]
             return predicted.ravel() if self._outputs["y_ndim"] == 1 else predicted
