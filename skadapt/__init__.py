@@ -6,8 +6,30 @@ scikit-learn.
 """
 
 import importlib
+from typing import TYPE_CHECKING
 
 from ._version import __version__
+
+if TYPE_CHECKING:  # the same names, for type checkers and the API docs (read statically)
+    from .backbones._exported import export_backbone
+    from .estimators import (
+        FineTunedClassifier,
+        FineTunedRegressor,
+        PretrainedFeaturizer,
+        ScratchClassifier,
+        ScratchRegressor,
+    )
+    from .hookspecs import hookimpl
+    from .persistence import load, save
+    from .registry import (
+        BackboneSpec,
+        DuplicateBackboneError,
+        UnknownBackboneError,
+        get_backbone,
+        list_backbones,
+        reset_registry,
+    )
+    from .serving import export_onnx
 
 _PUBLIC = {
     "BackboneSpec": "skadapt.registry",

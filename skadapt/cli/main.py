@@ -295,6 +295,13 @@ def run_predict(args):
         raise UsageError(f"model {args.model!r} is a file, not a model folder: a pickle, which runs any code it "
                          "contains when loaded; pass --trust-pickle if you trust its source, or re-save the model "
                          "with 'skadapt compare --save-best FOLDER'.")
+    if Path(args.model).is_dir():  # a wrong folder is said before the data is read
+        from ..persistence._format import read_manifest
+
+        try:
+            read_manifest(args.model, verify=False)
+        except ValueError as exc:
+            raise UsageError(f"model: {exc}") from None
     if Path(args.file).is_dir():  # images: every image file below the folder
         rows = sorted(str(f) for f in Path(args.file).rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
         if not rows:
