@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import skadapt
@@ -79,6 +79,7 @@ def _last(model):
     return model.steps[-1][1] if hasattr(model, "steps") else model
 
 
+@pytest.mark.filterwarnings("ignore:In the training y, label column")  # the constant label is on purpose
 def test_every_kind_of_model_round_trips_with_identical_predictions(tmp_path, tiny_sbert):
     for name, model, X in _models(tiny_sbert):
         folder = skadapt.save(model, tmp_path / name.replace(" ", "-").replace(",", ""))
@@ -251,6 +252,9 @@ def test_what_cannot_be_saved_gets_one_clear_error(tmp_path):
         skadapt.save(search, tmp_path / "b")
     with pytest.raises(ValueError, match="model must be a fitted skadapt estimator"):
         skadapt.save({"model": 1}, tmp_path / "c")
+    union = make_pipeline(FeatureUnion([("features", PretrainedFeaturizer("exported:x"))]), LogisticRegression())
+    with pytest.raises(ValueError, match="step 'featureunion' .FeatureUnion. holds a skadapt estimator inside"):
+        skadapt.save(union, tmp_path / "c")
     unseeded = ScratchClassifier("mlp", max_epochs=1, random_state=np.random.RandomState(0))
     with pytest.raises(ValueError, match="parameter random_state=RandomState.* cannot be saved as JSON"):
         skadapt.save(unseeded.fit(NUMBERS, np.arange(36) % 2), tmp_path / "d")

@@ -148,3 +148,15 @@ class OnnxModel:
         for j, value in self._outputs.get("constant_labels", {}).items():
             indicator[:, int(j)] = bool(value)
         return indicator.astype(self._outputs["label_dtype"])
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy (subset accuracy for multi-label) or R², as the estimator's ``score``.
+
+        Imports scikit-learn for its metrics: for evaluation, not for serving.
+        """
+        from sklearn.metrics import accuracy_score, r2_score
+
+        if self.kind == "featurizer":
+            raise AttributeError("this ONNX model is a featurizer; it has no score.")
+        metric = r2_score if self.kind == "regressor" else accuracy_score
+        return float(metric(y, self.predict(X), sample_weight=sample_weight))

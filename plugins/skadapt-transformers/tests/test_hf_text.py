@@ -135,3 +135,15 @@ def test_scratch_starts_from_random_weights_and_needs_no_weights_file(tmp_path, 
     np.testing.assert_allclose(restored.predict_proba(X), proba, atol=1e-6)
     with pytest.raises(ValueError, match=r"hf-text:.*cannot load weights .*from scratch with ScratchClassifier"):
         PretrainedFeaturizer(f"hf-text:{bare}", device="cpu").fit(X)
+
+
+def test_fine_tuned_hf_text_model_saves_and_serves_through_onnx(tmp_path, tiny_bert, texts):
+    import skadapt
+
+    X, y = texts
+    clf = FineTunedClassifier(f"hf-text:{tiny_bert}", max_epochs=1, random_state=0).fit(X, y)
+    loaded = skadapt.load(skadapt.save(clf, tmp_path / "saved"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    served = skadapt.load(skadapt.export_onnx(clf, tmp_path / "onnx"))
+    assert np.abs(served.predict_proba(X) - clf.predict_proba(X)).max() < 1e-4
+    np.testing.assert_array_equal(served.predict(X), clf.predict(X))
