@@ -91,6 +91,17 @@ def test_save_best_then_predict_round_trips(data_csv, tmp_path, capsys):
     assert np.allclose(predictions.filter(like="proba_").sum(axis=1), 1.0, atol=1e-5)
 
 
+def test_save_best_writes_a_pickle_only_when_asked(data_csv, tmp_path, capsys):
+    model = tmp_path / "best.joblib"
+    code, _ = compare(data_csv, tmp_path, "--strategies", "tfidf", "--train-sizes", "all", "--save-best", str(model),
+                      "--pickle")
+    assert code == 0 and model.is_file()
+    capsys.readouterr()
+    assert main(["predict", str(model), str(data_csv), "--text-column", "question"]) == 2
+    assert "--trust-pickle" in capsys.readouterr().err
+    assert main(["predict", str(model), str(data_csv), "--text-column", "question", "--trust-pickle"]) == 0
+
+
 @pytest.mark.parametrize("suffix", [".tsv", ".jsonl", ".parquet"])
 def test_other_formats(data_csv, tmp_path, suffix):
     frame = pd.read_csv(data_csv)

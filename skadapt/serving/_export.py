@@ -141,7 +141,7 @@ def _export(model, estimator, rest, staging, quantize):
     if quantize == "int8":
         _quantize(path)
     node = {"type": "onnx", "encoder": ENCODER_FILE, "preprocessing": preprocessing, "quantize": quantize,
-            "batch_size": int(estimator.batch_size), "source": type(model).__name__}
+            "batch_size": int(estimator.batch_size), "source": type(model).__name__, "backbone": estimator.backbone}
     if rest:
         node.update(_export_head(rest, estimator, model, sample_X, staging))
         return node

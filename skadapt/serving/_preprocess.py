@@ -12,36 +12,20 @@ import re
 
 import numpy as np
 
+from .._texts import check_texts
 
-def make_preprocessor(description, folder):
+
+def make_preprocessor(description, folder, backbone="the backbone"):
+    """The preprocessor that ``description`` (from ``Backbone.serving_preprocessing``) describes;
+    ``backbone`` is named in input errors, as the estimators name it."""
     kind = description.get("kind")
     if kind == "tokens":
-        return TokenizerPreprocessor(description, folder)
+        return TokenizerPreprocessor(description, folder, backbone)
     if kind == "words":
-        return WordPreprocessor(description, folder)
+        return WordPreprocessor(description, folder, backbone)
     if kind == "array":
         return ArrayPreprocessor(description)
     raise ValueError(f"the ONNX model in {folder!r} needs preprocessing of kind {kind!r}, unknown to this skadapt.")
-
-
-def check_texts(X):
-    """``X`` as a list of str, with the estimators' one-sentence errors."""
-    if isinstance(X, (str, bytes)):
-        raise ValueError("X must be a list of texts, got a single string; wrap one text in a list: [text].")
-    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:
-        if X.shape[1] != 1:
-            raise ValueError(f"X must be a list of texts or a one-column DataFrame, got {X.shape[1]} columns.")
-        X = X.iloc[:, 0]
-    try:
-        texts = list(X)
-    except TypeError:
-        raise ValueError(f"X must be a list of texts, got {type(X).__name__}.") from None
-    if not texts:
-        raise ValueError("X is empty; at least one text is needed.")
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise ValueError(f"X[{i}] is a {type(text).__name__} ({str(text)[:40]!r}); every item of X must be a string.")
-    return [str(t) for t in texts]
 
 
 def pad(sequences, pad_id, min_length):
@@ -66,9 +50,10 @@ class _SequencePreprocessor:
 class TokenizerPreprocessor(_SequencePreprocessor):
     """A Hugging Face fast tokeniser's ``tokenizer.json``, run by the tokenizers library."""
 
-    def __init__(self, description, folder):
+    def __init__(self, description, folder, backbone):
         from tokenizers import Tokenizer
 
+        self.backbone = backbone
         self.tokenizer = Tokenizer.from_file(os.path.join(folder, description["file"]))
         # Padding is per batch (below); truncation as the torch path's tokenize().
         self.tokenizer.no_padding()
@@ -77,7 +62,7 @@ class TokenizerPreprocessor(_SequencePreprocessor):
         self.min_length = int(description.get("min_length", 1))
 
     def prepare(self, X):
-        texts = check_texts(X)
+        texts = check_texts(X, self.backbone)
         return [np.asarray(e.ids, dtype=np.int64) for e in self.tokenizer.encode_batch(texts)]
 
 
@@ -86,7 +71,8 @@ class WordPreprocessor(_SequencePreprocessor):
     analyzer (lowercase, then the token pattern), replayed with ``re`` so that
     serving does not import scikit-learn (over a second of start-up)."""
 
-    def __init__(self, description, folder):
+    def __init__(self, description, folder, backbone):
+        self.backbone = backbone
         with open(os.path.join(folder, description["vocabulary"]), encoding="utf-8") as file:
             self.vocabulary = json.load(file)
         self.pattern = re.compile(description["token_pattern"])
@@ -98,7 +84,7 @@ class WordPreprocessor(_SequencePreprocessor):
 
     def prepare(self, X):
         items = []
-        for text in check_texts(X):
+        for text in check_texts(X, self.backbone):
             tokens = self.pattern.findall(text.lower() if self.lowercase else text)[: self.max_length]
             items.append(np.fromiter((self.vocabulary.get(t, self.unknown) for t in tokens), dtype=np.int64,
                                      count=len(tokens)))

@@ -34,6 +34,10 @@ class OnnxModel:
     kind : {"classifier", "regressor", "featurizer"}
     classes_ : ndarray
         Classifiers: the labels, as the estimator's ``classes_``.
+    multilabel_ : bool
+        Classifiers: whether ``predict`` returns a 0/1 indicator matrix.
+    threshold : float
+        Multi-label classifiers: the probability from which a label is predicted.
     n_features_out_ : int
         Featurizers: width of the features.
     quantize : str or None
@@ -57,7 +61,7 @@ class OnnxModel:
         self.kind = node["kind"]
         self.quantize = node.get("quantize")
         self.batch_size = int(batch_size or node.get("batch_size", 32))
-        self._preprocessor = make_preprocessor(node["preprocessing"], folder)
+        self._preprocessor = make_preprocessor(node["preprocessing"], folder, node.get("backbone", "the backbone"))
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = onnxruntime.InferenceSession(os.path.join(folder, node["encoder"]), options,
@@ -70,6 +74,8 @@ class OnnxModel:
         self._outputs = from_json(node.get("outputs", {}))
         if "classes" in self._outputs:
             self.classes_ = self._outputs["classes"]
+            self.multilabel_ = bool(self._outputs["multilabel"])
+            self.threshold = float(self._outputs.get("threshold", 0.5))
         if self.kind == "featurizer":
             self.n_features_out_ = int(self._outputs["n_features_out"])
 
@@ -144,7 +150,7 @@ class OnnxModel:
         proba = self._predict_proba(X)
         if not self._outputs["multilabel"]:
             return self.classes_[np.argmax(proba, axis=1)]
-        indicator = proba >= self._outputs["threshold"]
+        indicator = proba >= self.threshold
         for j, value in self._outputs.get("constant_labels", {}).items():
             indicator[:, int(j)] = bool(value)
         return indicator.astype(self._outputs["label_dtype"])
