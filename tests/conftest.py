@@ -48,6 +48,16 @@ def tiny_sbert(tmp_path_factory):
 
 
 @pytest.fixture
+def empty_caches():
+    """No loaded backbone or cached feature left from other tests, before and after."""
+    from skadapt.cache import clear_caches
+
+    clear_caches()
+    yield
+    clear_caches()
+
+
+@pytest.fixture
 def encoded(monkeypatch):
     """Rows that reach a backbone, counted per call of the encoder (cache misses)."""
     from skadapt.estimators import _network

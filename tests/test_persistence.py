@@ -28,11 +28,7 @@ RNG = np.random.default_rng(0)
 NUMBERS = RNG.random((36, 5))
 
 
-@pytest.fixture(autouse=True)
-def empty_caches():
-    clear_caches()
-    yield
-    clear_caches()
+pytestmark = pytest.mark.usefixtures("empty_caches")  # conftest: no backbone or features left from other tests
 
 
 def _texts():

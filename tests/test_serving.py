@@ -22,7 +22,6 @@ from skadapt import (
     ScratchClassifier,
     ScratchRegressor,
 )
-from skadapt.cache import clear_caches
 from skadapt.cli import main
 from skadapt.serving import OnnxModel
 
@@ -34,11 +33,7 @@ NUMBERS = RNG.random((36, 5))
 NEW = ["an unseen sentence, with NEW words!", "😀 très bien", "", "word " * 400, "i loved every minute"]
 
 
-@pytest.fixture(autouse=True)
-def empty_caches():
-    clear_caches()
-    yield
-    clear_caches()
+pytestmark = pytest.mark.usefixtures("empty_caches")  # conftest: no backbone or features left from other tests
 
 
 def _texts():
