@@ -26,43 +26,46 @@ from skadapt.persistence import read_metadata
 
 RNG = np.random.default_rng(0)
 NUMBERS = RNG.random((36, 5))
+SCORES = RNG.random((36, 2))
+TAGS = np.c_[np.arange(36) % 2, np.arange(36) % 3 == 0, np.zeros(36)].astype(bool)  # one label never set
 
 
 pytestmark = pytest.mark.usefixtures("empty_caches")  # conftest: no backbone or features left from other tests
 
 
-def _texts():
-    from conftest import LABELS, TEXTS
+@pytest.fixture
+def corpus(texts):
+    X, y = texts
+    return X, np.asarray(y)
 
-    return list(TEXTS), np.asarray(LABELS)
 
-
-def _models(tiny_sbert):
+def _models(tiny_sbert, corpus):
     """``(name, fitted model, X)`` for every kind of model save must take."""
-    texts, labels = _texts()
-    tags = np.c_[np.arange(36) % 2, np.arange(36) % 3 == 0, np.zeros(36)].astype(bool)  # one column never set
-    scores = RNG.random((36, 2))
+    texts, labels = corpus
+    n = len(texts)
+    text_tags = np.c_[np.arange(n) % 2, np.arange(n) % 3 == 0].astype(int)
+    text_scores = RNG.random((n, 2))
     grid = GridSearchCV(make_pipeline(PretrainedFeaturizer(tiny_sbert), LogisticRegression()),
                         {"logisticregression__C": [0.1, 1.0]}, cv=2).fit(texts, labels)
     quick = {"max_epochs": 2, "random_state": 0}
     return [
         ("scratch mlp, 3 classes", ScratchClassifier("mlp", **quick).fit(NUMBERS, np.arange(36) % 3), NUMBERS),
         ("scratch textcnn, string labels", ScratchClassifier(**quick).fit(texts, labels), texts),
-        ("scratch mlp, multi-label bools", ScratchClassifier("mlp", threshold=0.3, **quick).fit(NUMBERS, tags),
+        ("scratch mlp, multi-label bools", ScratchClassifier("mlp", threshold=0.3, **quick).fit(NUMBERS, TAGS),
          NUMBERS),
-        ("scratch regressor, 1-D", ScratchRegressor("mlp", **quick).fit(NUMBERS, scores[:, 0] * 10), NUMBERS),
-        ("scratch regressor, 2 outputs", ScratchRegressor("mlp", loss="huber", **quick).fit(NUMBERS, scores),
+        ("scratch regressor, 1-D", ScratchRegressor("mlp", **quick).fit(NUMBERS, SCORES[:, 0] * 10), NUMBERS),
+        ("scratch regressor, 2 outputs", ScratchRegressor("mlp", loss="huber", **quick).fit(NUMBERS, SCORES),
          NUMBERS),
         ("fine-tuned, class weights", FineTunedClassifier(tiny_sbert, class_weight="balanced", max_epochs=1,
                                                           random_state=0).fit(texts, labels), texts),
         ("fine-tuned multi-label", FineTunedClassifier(tiny_sbert, max_epochs=1, random_state=0).fit(
-            texts, tags[:, :2].astype(int)), texts),
-        ("fine-tuned regressor", FineTunedRegressor(tiny_sbert, max_epochs=1, random_state=0).fit(texts, scores),
-         texts),
+            texts, text_tags), texts),
+        ("fine-tuned regressor", FineTunedRegressor(tiny_sbert, max_epochs=1, random_state=0).fit(
+            texts, text_scores), texts),
         ("featurizer", PretrainedFeaturizer(tiny_sbert, normalize=True).fit(texts), texts),
         ("grid search's best pipeline", grid.best_estimator_, texts),
         ("pipeline with a ridge head", make_pipeline(PretrainedFeaturizer(tiny_sbert), RidgeCV()).fit(
-            texts, scores), texts),
+            texts, text_scores), texts),
     ]
 
 
@@ -76,8 +79,8 @@ def _last(model):
 
 
 @pytest.mark.filterwarnings("ignore:In the training y, label column")  # the constant label is on purpose
-def test_every_kind_of_model_round_trips_with_identical_predictions(tmp_path, tiny_sbert):
-    for name, model, X in _models(tiny_sbert):
+def test_every_kind_of_model_round_trips_with_identical_predictions(tmp_path, tiny_sbert, corpus):
+    for name, model, X in _models(tiny_sbert, corpus):
         folder = skadapt.save(model, tmp_path / name.replace(" ", "-").replace(",", ""))
         loaded = skadapt.load(folder)
         assert type(loaded) is type(model), name
@@ -97,10 +100,10 @@ def test_every_kind_of_model_round_trips_with_identical_predictions(tmp_path, ti
         clone(loaded)  # a loaded model is an ordinary estimator
 
 
-def test_loading_never_unpickles(tmp_path, tiny_sbert, monkeypatch):
+def test_loading_never_unpickles(tmp_path, tiny_sbert, monkeypatch, corpus):
     import torch
 
-    texts, labels = _texts()
+    texts, labels = corpus
     pipeline = make_pipeline(PretrainedFeaturizer(tiny_sbert), LogisticRegression()).fit(texts, labels)
     fine_tuned = FineTunedClassifier(tiny_sbert, max_epochs=1, random_state=0).fit(texts, labels)
     folders = [skadapt.save(pipeline, tmp_path / "pipeline"), skadapt.save(fine_tuned, tmp_path / "fine-tuned")]
@@ -239,8 +242,8 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path, monkeypatch, saved):
     skadapt.load(saved).predict(NUMBERS)
 
 
-def test_what_cannot_be_saved_gets_one_clear_error(tmp_path):
-    texts, labels = _texts()
+def test_what_cannot_be_saved_gets_one_clear_error(tmp_path, corpus):
+    texts, labels = corpus
     with pytest.raises(NotFittedError):
         skadapt.save(ScratchClassifier("mlp"), tmp_path / "a")
     search = GridSearchCV(ScratchClassifier("mlp", max_epochs=1), {"lr": [1e-3]}, cv=2).fit(NUMBERS, np.arange(36) % 2)
