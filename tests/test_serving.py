@@ -36,14 +36,15 @@ NEW = ["an unseen sentence, with NEW words!", "😀 très bien", "", "word " * 4
 pytestmark = pytest.mark.usefixtures("empty_caches")  # conftest: no backbone or features left from other tests
 
 
-def _texts():
-    from conftest import LABELS, TEXTS
+@pytest.fixture
+def corpus(texts):
+    """The shared training texts plus texts unlike them (``NEW``)."""
+    X, y = texts
+    return X + NEW, np.asarray(y + ["pos", "neg", "pos", "neg", "pos"])
 
-    return list(TEXTS) + NEW, np.asarray(LABELS + ["pos", "neg", "pos", "neg", "pos"])
 
-
-def _onnx_models(tiny_sbert):
-    texts, labels = _texts()
+def _onnx_models(tiny_sbert, corpus):
+    texts, labels = corpus
     n = len(texts)
     tags = np.c_[np.arange(n) % 2, np.arange(n) % 3 == 0]
     scores = RNG.random((n, 2))
@@ -65,8 +66,8 @@ def _onnx_models(tiny_sbert):
     ]
 
 
-def test_onnx_answers_match_torch_for_every_kind_of_model(tmp_path, tiny_sbert):
-    for name, model, X in _onnx_models(tiny_sbert):
+def test_onnx_answers_match_torch_for_every_kind_of_model(tmp_path, tiny_sbert, corpus):
+    for name, model, X in _onnx_models(tiny_sbert, corpus):
         served = skadapt.load(skadapt.export_onnx(model, tmp_path / name.replace(" ", "-")))
         assert isinstance(served, OnnxModel)
         if hasattr(model, "predict_proba"):
@@ -88,8 +89,8 @@ def test_onnx_answers_match_torch_for_every_kind_of_model(tmp_path, tiny_sbert):
             assert not hasattr(served, "predict_proba")
 
 
-def test_int8_weights_shrink_the_model_and_keep_its_answers_close(tmp_path, tiny_sbert):
-    texts, labels = _texts()
+def test_int8_weights_shrink_the_model_and_keep_its_answers_close(tmp_path, tiny_sbert, corpus):
+    texts, labels = corpus
     model = FineTunedClassifier(tiny_sbert, max_epochs=1, random_state=0).fit(texts, labels)
     fp32 = skadapt.export_onnx(model, tmp_path / "fp32")
     int8 = skadapt.export_onnx(model, tmp_path / "int8", quantize="int8")
@@ -102,8 +103,8 @@ def test_int8_weights_shrink_the_model_and_keep_its_answers_close(tmp_path, tiny
     assert abs(served.score(texts, labels) - model.score(texts, labels)) <= 0.2
 
 
-def test_serving_imports_neither_torch_nor_sklearn(tmp_path):
-    texts, labels = _texts()
+def test_serving_imports_neither_torch_nor_sklearn(tmp_path, corpus):
+    texts, labels = corpus
     model = ScratchClassifier(max_epochs=1, random_state=0).fit(texts, labels)
     folder = skadapt.export_onnx(model, tmp_path / "onnx")
     script = (
@@ -118,10 +119,10 @@ def test_serving_imports_neither_torch_nor_sklearn(tmp_path):
     assert imported == "[]"
 
 
-def test_serving_tokenisation_equals_the_backbones(tmp_path, tiny_sbert):
+def test_serving_tokenisation_equals_the_backbones(tmp_path, tiny_sbert, corpus):
     from skadapt.serving._preprocess import make_preprocessor
 
-    texts, labels = _texts()
+    texts, labels = corpus
     texts += ["Don't stop: it's 3.5x faster — naïve café", "UPPER lower MiXeD", "tab\there\nnewline"]
     for backbone, X in ((tiny_sbert, texts), ("textcnn", texts)):
         model = ScratchClassifier(backbone, max_epochs=1, random_state=0).fit(texts, np.arange(len(texts)) % 2)
@@ -135,8 +136,8 @@ def test_serving_tokenisation_equals_the_backbones(tmp_path, tiny_sbert):
             np.testing.assert_array_equal(got, want)
 
 
-def test_onnx_model_refuses_bad_input_like_the_estimator(tmp_path):
-    texts, labels = _texts()
+def test_onnx_model_refuses_bad_input_like_the_estimator(tmp_path, corpus):
+    texts, labels = corpus
     served = skadapt.load(skadapt.export_onnx(ScratchClassifier(max_epochs=1).fit(texts, labels), tmp_path / "a"))
     with pytest.raises(ValueError, match="got a single string"):
         served.predict("one text")
@@ -151,8 +152,8 @@ def test_onnx_model_refuses_bad_input_like_the_estimator(tmp_path):
         served.predict(NUMBERS[:, :3])
 
 
-def test_what_cannot_be_exported_gets_one_clear_error(tmp_path):
-    texts, labels = _texts()
+def test_what_cannot_be_exported_gets_one_clear_error(tmp_path, corpus):
+    texts, labels = corpus
     with pytest.raises(NotFittedError):
         skadapt.export_onnx(ScratchClassifier(), tmp_path / "a")
     tfidf = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(texts, labels)
@@ -168,11 +169,9 @@ def test_what_cannot_be_exported_gets_one_clear_error(tmp_path):
     assert sorted(os.listdir(tmp_path)) == []  # nothing half-written
 
 
-def test_export_onnx_then_predict_from_the_command_line(tmp_path, capsys):
-    from conftest import LABELS, TEXTS
-
+def test_export_onnx_then_predict_from_the_command_line(tmp_path, capsys, texts):
     data = tmp_path / "data.csv"
-    pd.DataFrame({"text": TEXTS, "label": LABELS}).to_csv(data, index=False)
+    pd.DataFrame({"text": texts[0], "label": texts[1]}).to_csv(data, index=False)
     best, onnx = tmp_path / "best", tmp_path / "onnx"
     assert main(["compare", str(data), "--strategies", "scratch", "--train-sizes", "all", "--test-size", "0.25",
                  "--max-epochs", "1", "--output", str(tmp_path / "out"), "--save-best", str(best)]) == 0
@@ -186,3 +185,19 @@ def test_export_onnx_then_predict_from_the_command_line(tmp_path, capsys):
     assert (from_onnx["prediction"] == from_torch["prediction"]).mean() > 0.9
     assert main(["export-onnx", str(best), str(onnx)]) == 2
     assert "exists and is not empty" in capsys.readouterr().err
+
+
+def test_one_onnx_model_serves_many_threads_at_once(tmp_path, tiny_sbert, corpus):
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts, labels = corpus
+    model = FineTunedClassifier(tiny_sbert, max_epochs=1, random_state=0).fit(texts, labels)
+    served = skadapt.load(skadapt.export_onnx(model, tmp_path / "onnx"))
+    expected = served.predict_proba(texts)
+    # A web server's threads: the tokeniser is configured once at load and only read after, so no
+    # "Already borrowed" from the tokenizers library, and ONNX Runtime sessions are safe to share.
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: served.predict_proba(texts[i % 7:] + texts[: i % 7]), range(32)))
+    for i, proba in enumerate(results):
+        shift = i % 7
+        np.testing.assert_allclose(proba, np.roll(expected, -shift, axis=0), atol=1e-6)  # other batches: other padding
