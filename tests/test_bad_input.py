@@ -44,6 +44,8 @@ def test_text_given_to_mlp():
         (["a", "a", "a"], r"only one class \('a'\)"),
         ([0.0, np.nan, 1.0], r"y contains NaN or None \(at row 1\)"),
         (["a", None, "b"], r"y contains NaN or None"),
+        (["a", float("nan"), "b"], r"y contains NaN or None \(at row 1\)"),  # df["label"].tolist()
+        (("a", "b", float("nan")), r"y contains NaN or None \(at row 2\)"),
         (None, r"requires y to be passed"),
         ([0.1, 0.2, 0.3], r"Unknown label type"),
     ],

@@ -52,6 +52,15 @@ def _check_present(y, estimator_kind):
         raise ValueError(f"This {estimator_kind} requires y to be passed, but the target y is None.")
 
 
+def _check_list_missing(y):
+    """Missing labels in a Python list, before numpy sees them: ``np.asarray(["a", nan])``
+    is ``["a", "nan"]``, and ``'nan'`` would become a class (``df["label"].tolist()``)."""
+    if isinstance(y, (list, tuple)):
+        for i, value in enumerate(y):
+            if not isinstance(value, str) and _is_missing(value):
+                raise ValueError(f"Input y contains NaN or None (at row {i}); drop the rows with missing labels first.")
+
+
 def _first_missing(missing):
     return int(np.flatnonzero(missing.reshape(len(missing), -1).any(axis=1))[0])
 
@@ -91,6 +100,7 @@ def _is_label_lists(y):
 def check_classification_targets(y, n_samples):
     """Check a classifier's ``y``: a label vector, or a 0/1 indicator matrix (multi-label)."""
     _check_present(y, "classifier")
+    _check_list_missing(y)
     y = _dense(y)
     if _is_label_lists(y):
         raise ValueError(
