@@ -91,6 +91,26 @@ def test_save_best_then_predict_round_trips(data_csv, tmp_path, capsys):
     assert np.allclose(predictions.filter(like="proba_").sum(axis=1), 1.0, atol=1e-5)
 
 
+def test_a_compare_whose_every_fit_failed_exits_1_and_keeps_the_tracebacks(data_csv, tmp_path, monkeypatch, capsys):
+    from skadapt.cli import compare as compare_module
+
+    def buggy_estimator(*args, **kwargs):
+        return None  # a bug: fit is then called on None
+
+    monkeypatch.setattr(compare_module, "make_estimator", buggy_estimator)
+    code, out = compare(data_csv, tmp_path, "--strategies", "tfidf,scratch", "--train-sizes", "all")
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "every fit failed or was skipped" in err and "--verbose prints it" in err
+    results = json.loads((out / "results.json").read_text())["results"]
+    assert [r["status"] for r in results] == ["failed: AttributeError: 'NoneType' object has no attribute 'fit'"] * 2
+    assert all("Traceback (most recent call last)" in r["traceback"] and "_fit_folds" in r["traceback"]
+               for r in results)
+    assert "traceback" not in pd.read_csv(out / "results.csv").columns
+    code, _ = compare(data_csv, tmp_path, "--strategies", "tfidf", "--train-sizes", "all", "--verbose")
+    assert code == 1 and "Traceback (most recent call last)" in capsys.readouterr().err
+
+
 def test_save_best_writes_a_pickle_only_when_asked(data_csv, tmp_path, capsys):
     model = tmp_path / "best.joblib"
     code, _ = compare(data_csv, tmp_path, "--strategies", "tfidf", "--train-sizes", "all", "--save-best", str(model),

@@ -1,6 +1,8 @@
 """``skadapt compare``: the three ways and TF-IDF on the same splits, over growing train sizes."""
 
+import sys
 import time
+import traceback
 import warnings
 from dataclasses import dataclass, field
 
@@ -326,8 +328,13 @@ class Comparison:
                         result = self._fit_folds(strategy, size, bar)
                     except Exception as exc:  # one failed fit must not lose the others' results
                         message = str(exc).splitlines()[0] if str(exc) else ""
-                        result = {"status": f"failed: {type(exc).__name__}: {message}"[:200]}
-                        tqdm.write(f"{strategy} on {n_rows} rows failed: {type(exc).__name__}: {exc}")
+                        # The whole traceback is kept (results.json, and on the terminal with
+                        # --verbose): a failure may be a bug, not the data or the machine.
+                        trace = traceback.format_exc()
+                        result = {"status": f"failed: {type(exc).__name__}: {message}"[:200], "traceback": trace}
+                        tqdm.write(trace if self.verbose else f"{strategy} on {n_rows} rows failed: "
+                                   f"{type(exc).__name__}: {exc} (traceback in results.json; --verbose prints it)",
+                                   file=sys.stderr)
                     yield {**row, **result}
 
     def _fit_folds(self, strategy, size, bar):

@@ -212,6 +212,10 @@ def run_compare(args):
     print(f"\nwall time {meta['wall_s']:.0f} s; wrote {args.output}/results.json, results.csv and the plot {plot_path}")
     if interrupted:
         return 130
+    if not any(r.get("status") == "ok" for r in results):
+        print("every fit failed or was skipped; see the status column (and the tracebacks in results.json).",
+              file=sys.stderr)
+        return 1
     if args.save_best:
         save_best(comparison, results, evaluation, data, args, threshold)
     return 0

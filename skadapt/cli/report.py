@@ -110,7 +110,7 @@ def write_outputs(results, meta, output):
     staging = Path(tempfile.mkdtemp(prefix=".skadapt-", dir=output))
     try:
         (staging / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
-        frame = pd.DataFrame(results)
+        frame = pd.DataFrame(results).drop(columns="traceback", errors="ignore")  # in the JSON only
         task = meta.get("task", "classification")
         order = columns(task)
         frame = frame[[c for c in order if c in frame] + [c for c in frame if c not in order]]
