@@ -50,7 +50,25 @@ _PUBLIC = {
     "save": "skadapt.persistence",
 }
 
-__all__ = sorted(_PUBLIC)
+__all__ = [
+    "BackboneSpec",
+    "DuplicateBackboneError",
+    "FineTunedClassifier",
+    "FineTunedRegressor",
+    "PretrainedFeaturizer",
+    "ScratchClassifier",
+    "ScratchRegressor",
+    "UnknownBackboneError",
+    "__version__",
+    "export_backbone",
+    "export_onnx",
+    "get_backbone",
+    "hookimpl",
+    "list_backbones",
+    "load",
+    "reset_registry",
+    "save",
+]
 
 
 def __getattr__(name):

@@ -111,6 +111,15 @@ def test_a_compare_whose_every_fit_failed_exits_1_and_keeps_the_tracebacks(data_
     assert code == 1 and "Traceback (most recent call last)" in capsys.readouterr().err
 
 
+def test_the_command_leaves_the_hub_setting_to_the_user(monkeypatch, capsys):
+    import os
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    assert main(["backbones"]) == 0
+    assert "HF_HUB_OFFLINE" not in os.environ and "TRANSFORMERS_OFFLINE" not in os.environ  # hub ids may download
+
+
 def test_save_best_writes_a_pickle_only_when_asked(data_csv, tmp_path, capsys):
     model = tmp_path / "best.joblib"
     code, _ = compare(data_csv, tmp_path, "--strategies", "tfidf", "--train-sizes", "all", "--save-best", str(model),

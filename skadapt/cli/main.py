@@ -1,7 +1,6 @@
 """Entry point of the ``skadapt`` command."""
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -102,8 +101,8 @@ def build_parser():
 
 
 def main(argv=None):
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # The environment is left as the user set it: HF_HUB_OFFLINE=1 forbids downloads, and without it
+    # 'sbert:<hub id>' downloads where a network exists (minilm and local folders never need one).
     args = build_parser().parse_args(argv)
     try:
         commands = {"compare": run_compare, "backbones": run_backbones, "predict": run_predict,
