@@ -251,6 +251,9 @@ class _BackboneEstimator(BaseEstimator):
             **iterator,
             iterator_train__collate_fn=collate,
             iterator_valid__collate_fn=collate,
+            # Its own generator: a DataLoader draws a seed from torch's global one each
+            # time it is iterated, which would move another thread's seeded training.
+            iterator_valid__generator=torch.Generator(),
             # Pinned host memory lets batches copy to the GPU asynchronously.
             iterator_train__pin_memory=on_gpu,
             iterator_valid__pin_memory=on_gpu,

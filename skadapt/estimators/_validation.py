@@ -2,6 +2,7 @@
 
 import contextlib
 import numbers
+import threading
 
 import numpy as np
 from sklearn.utils import check_scalar
@@ -139,15 +140,29 @@ def seed_from(random_state):
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
+# torch has one global random generator per process, which weight initialisation,
+# dropout and batch shuffling draw from and which cannot be made per thread:
+# fits in several threads at once would interleave their draws (and restore
+# each other's state), so they take turns. Predictions draw nothing from it
+# (see ``_make_net``), so they run alongside.
+_TRAINING = threading.RLock()
+
+
 @contextlib.contextmanager
 def seeded(seed, device):
-    """Seed torch inside the block without changing the caller's global RNG state."""
+    """Train inside the block: torch seeded with ``seed`` (``None``: unseeded),
+    without changing the caller's global RNG state.
+
+    Such blocks run one at a time in a process, so that the same seed gives
+    the same model when clones are fitted in several threads at once.
+    """
     if seed is None:
-        yield
+        with _TRAINING:
+            yield
         return
     import torch
 
     devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
-    with torch.random.fork_rng(devices=devices):
+    with _TRAINING, torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
