@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 
 if TYPE_CHECKING:  # the same names, for type checkers and the API docs (read statically)
-    from .backbones._exported import export_backbone
+    from .estimators.export import export_backbone
     from .estimators import (
         FineTunedClassifier,
         FineTunedRegressor,
@@ -40,7 +40,7 @@ _PUBLIC = {
     "ScratchClassifier": "skadapt.estimators",
     "ScratchRegressor": "skadapt.estimators",
     "UnknownBackboneError": "skadapt.registry",
-    "export_backbone": "skadapt.backbones._exported",
+    "export_backbone": "skadapt.estimators.export",
     "export_onnx": "skadapt.serving",
     "get_backbone": "skadapt.registry",
     "hookimpl": "skadapt.hookspecs",

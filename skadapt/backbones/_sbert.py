@@ -89,6 +89,12 @@ class SentenceTransformerBackbone(Backbone):
     def export_state(self):
         return {}  # the tokeniser is saved in the folder
 
+    def library_versions(self):
+        import sentence_transformers
+        import transformers
+
+        return [*super().library_versions(), transformers.__version__, sentence_transformers.__version__]
+
     def serving_preprocessing(self, folder):
         return tokenizer_preprocessing(self.tokenizer_, self.max_length_, folder)
 

@@ -124,6 +124,17 @@ class Backbone:
         vars(self).update(state)
         return self
 
+    def library_versions(self):
+        """Versions of the libraries that compute this backbone's features (a list of str).
+
+        Part of the embedding cache's key, so that features computed by other
+        library versions are not reused; the default is torch's version. A
+        recipe built on other libraries (transformers, say) adds theirs.
+        """
+        import torch
+
+        return [torch.__version__]
+
     # -- serving: the same preprocessing without torch -------------------------
     def serving_preprocessing(self, folder):
         """Describe :meth:`prepare` and :meth:`collate` for ONNX serving, which runs without torch.

@@ -11,13 +11,10 @@ def feature_identity(spec, backbone, options):
     argument, the recipe class, every option, digests of the weights and of
     the model's small files (configs, tokeniser), and the versions of skadapt
     and of the libraries that compute the features (a disk cache may be
-    shared between machines). ``None`` when the features cannot be cached
-    (preprocessing learned from data).
+    shared between machines), as the backbone lists them
+    (``Backbone.library_versions``). ``None`` when the features cannot be
+    cached (preprocessing learned from data).
     """
-    import sentence_transformers
-    import torch
-    import transformers
-
     from .._version import __version__
     from .embeddings import backbone_identity
 
@@ -30,7 +27,7 @@ def feature_identity(spec, backbone, options):
         recipe=f"{type(backbone).__module__}.{type(backbone).__qualname__}",
         options=canonical(options),
         model=model,
-        versions=[__version__, torch.__version__, transformers.__version__, sentence_transformers.__version__],
+        versions=[__version__, *backbone.library_versions()],
     )
 
 

@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..registry import get_backbone
+from . import _execution as x
 from . import _validation as v
 
 
@@ -102,10 +103,10 @@ class _BackboneEstimator(BaseEstimator):
         spec = self._check_params()
         X = v.check_input(self, X, spec.input_kind, reset=True)
         targets = self._check_targets(y, len(X))
-        device = v.resolve_device(self.device)
-        dtype = v.check_precision(self.precision, device)
-        seed = v.seed_from(self.random_state)
-        with v.seeded(seed, device):
+        device = x.resolve_device(self.device)
+        dtype = x.check_precision(self.precision, device)
+        seed = x.seed_from(self.random_state)
+        with x.seeded(seed, device):
             backbone = spec.create(**(self.backbone_kwargs or {}))
             backbone.fit(X)
             net = self._make_net(backbone, targets, len(X), device, seed, dtype)
@@ -148,7 +149,7 @@ class _BackboneEstimator(BaseEstimator):
         def encode_items(rows):
             return encode(backbone, module.backbone, rows, batch_size=self.batch_size, device=device,
                           progress=bool(self.verbose), desc="linear probe",
-                          dtype=v.check_precision(self.precision, device))
+                          dtype=x.check_precision(self.precision, device))
 
         # The untrained backbone computes exactly PretrainedFeaturizer's
         # features: shared with it through the embedding cache, so that a

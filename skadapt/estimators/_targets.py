@@ -15,7 +15,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from ._validation import _is_pandas_na
+from .._texts import _is_pandas_na
 
 REGRESSORS = "FineTunedRegressor or ScratchRegressor"
 

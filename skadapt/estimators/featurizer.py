@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..cache import build_module, cached_encode, feature_identity, stores_for
 from ..registry import get_backbone
+from . import _execution as x
 from . import _validation as v
 
 
@@ -131,8 +132,8 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
             )
         v.check_input(self, X, spec.input_kind, reset=True)
         stores = self._stores()
-        device = v.resolve_device(self.device)
-        v.check_precision(self.precision, device)
+        device = x.resolve_device(self.device)
+        x.check_precision(self.precision, device)
         options = self._backbone_options()
         backbone = spec.create(**options)
         module = build_module(backbone, pretrained=True, trainable=False)  # shared, on the CPU
@@ -163,12 +164,12 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
         # Resolved at each call, not stored at fit: a featurizer fitted and
         # pickled on a GPU machine then transforms on a CPU-only one.
-        device = v.resolve_device(self.device)
+        device = x.resolve_device(self.device)
         current, wanted = next(self.module_.parameters()).device, torch.device(device)
         if current.type != wanted.type or (wanted.index is not None and current.index != wanted.index):
             self.module_ = copy.deepcopy(self.module_).to(device)
 
-        dtype = v.check_precision(self.precision, device)
+        dtype = x.check_precision(self.precision, device)
 
         def encode_texts(texts):
             return encode(self.backbone_, self.module_, self.backbone_.prepare(texts),

@@ -153,7 +153,7 @@ def _rebuild_net(estimator, recipe, node, fitted, folder):
     from safetensors.torch import load_file
     from skorch.history import History
 
-    from ..estimators import _validation as v
+    from ..estimators import _execution as x
     from ..estimators._base import _drop_training_state
     from ..estimators._targets import Targets
 
@@ -164,8 +164,8 @@ def _rebuild_net(estimator, recipe, node, fitted, folder):
     elif "negative" in criterion:
         class_weight = np.asarray([criterion["negative"], criterion["positive"]])
     targets = Targets(np.empty(0), int(node["n_outputs"]), fitted, class_weight=class_weight)
-    device = v.resolve_device(estimator.device)
-    net = estimator._make_net(recipe, targets, 1, device, 0, v.check_precision(estimator.precision, device))
+    device = x.resolve_device(estimator.device)
+    net = estimator._make_net(recipe, targets, 1, device, 0, x.check_precision(estimator.precision, device))
     net.set_params(module__pretrained=True)  # the recipe is the saved backbone: its weights, not a fresh draw
     net.initialize()
     head = {k.removeprefix("head."): t for k, t in load_file(_path(folder, node["head"])).items()}

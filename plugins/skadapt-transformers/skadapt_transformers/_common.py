@@ -63,6 +63,11 @@ class HuggingFaceBackbone(Backbone):
     registered_name = None  # "hf-text" or "hf-vision", set by the subclasses
     expected = None  # what the folder must hold, for error messages
 
+    def library_versions(self):
+        import transformers
+
+        return [*super().library_versions(), transformers.__version__]
+
     # -- loading -------------------------------------------------------------
     @property
     def _label(self):
