@@ -152,3 +152,15 @@ def test_bad_exported_folders_and_options(tmp_path, texts):
         PretrainedFeaturizer(name, backbone_kwargs={"num_filters": 3}, device="cpu").fit(X)
     with pytest.raises(ValueError, match="expects text"):
         PretrainedFeaturizer(name, device="cpu").fit(np.zeros((3, 4)))
+
+
+def test_an_exported_numeric_backbone_refuses_another_width_clearly(tmp_path):
+    X = np.random.default_rng(0).random((30, 4))
+    clf = ScratchClassifier("mlp", max_epochs=1, random_state=0).fit(X, np.arange(30) % 2)
+    name = export_backbone(clf, tmp_path / "mlp")
+    message = r"X has 3 features, but backbone 'exported:.*' takes 4 per row \(the width it was trained on\)"
+    with pytest.raises(ValueError, match=message):
+        PretrainedFeaturizer(name).fit(X[:, :3])
+    with pytest.raises(ValueError, match=message):
+        FineTunedClassifier(name, max_epochs=1).fit(X[:, :3], np.arange(30) % 2)
+    assert PretrainedFeaturizer(name).fit(X).transform(X).shape == (30, 100)

@@ -6,6 +6,9 @@ reason in ``skadapt.testing.EXPECTED_FAILED_CHECKS``. sklearn skips all common
 checks for text estimators, so those get its API-level checks one by one.
 """
 
+import tempfile
+
+import numpy as np
 import pytest
 from sklearn.utils import estimator_checks as ec
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -20,11 +23,21 @@ from skadapt import (
 from skadapt.testing import expected_failed_checks
 
 
+def _exported_mlp():
+    """A numeric pretrained backbone for the featurizer's checks (built at collection: checks are parametrised)."""
+    from skadapt import export_backbone
+
+    X = np.random.default_rng(0).random((30, 4))
+    clf = ScratchClassifier("mlp", max_epochs=1, random_state=0, device="cpu").fit(X, np.arange(30) % 2)
+    return export_backbone(clf, tempfile.mkdtemp(prefix="skadapt-checks-") + "/mlp")
+
+
 @parametrize_with_checks(
     [
         ScratchClassifier(backbone="mlp", device="cpu"),
         # lr 1e-2: 10 epochs at the default 1e-3 are too short for check_regressors_train's R² > 0.5
         ScratchRegressor(backbone="mlp", device="cpu", lr=1e-2),
+        PretrainedFeaturizer(_exported_mlp(), device="cpu"),
     ],
     expected_failed_checks=expected_failed_checks,
 )

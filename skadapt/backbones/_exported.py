@@ -118,6 +118,9 @@ class ExportedBackbone(Backbone):
     def library_versions(self):
         return self.recipe.library_versions()
 
+    def input_width(self):
+        return self.recipe.input_width()
+
     def export_options(self):
         return self.recipe.export_options()
 

@@ -51,6 +51,9 @@ class MLPBackbone(Backbone):
     def collate(self, items):
         return {"x": torch.from_numpy(np.stack(items))}
 
+    def input_width(self):
+        return getattr(self, "n_features_in_", None)  # set by fit, or restored from an export
+
     def serving_preprocessing(self, folder):
         return {"kind": "array", "n_features": int(self.n_features_in_)}
 

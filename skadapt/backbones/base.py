@@ -124,6 +124,15 @@ class Backbone:
         vars(self).update(state)
         return self
 
+    def input_width(self):
+        """Features per row this recipe requires (``"array"`` input), or ``None`` if any width is fine.
+
+        A recipe re-created from an export keeps the width it was trained on;
+        the estimators then refuse another width with a clear error instead
+        of a shape error from inside torch.
+        """
+        return None
+
     def library_versions(self):
         """Versions of the libraries that compute this backbone's features (a list of str).
 

@@ -108,6 +108,8 @@ class _BackboneEstimator(BaseEstimator):
         seed = x.seed_from(self.random_state)
         with x.seeded(seed, device):
             backbone = spec.create(**(self.backbone_kwargs or {}))
+            if spec.input_kind == "array":
+                v.check_width(backbone, X, self.backbone)
             backbone.fit(X)
             net = self._make_net(backbone, targets, len(X), device, seed, dtype)
             net.initialize()  # builds the module, so the recipe can tokenise

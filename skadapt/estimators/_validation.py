@@ -32,6 +32,16 @@ def check_arrays(estimator, X, backbone, *, reset):
     return validate_data(estimator, X, reset=reset, dtype=[np.float32, np.float64])
 
 
+def check_width(recipe, X, backbone):
+    """A numeric ``X`` as wide as a recipe with a fixed input width (an exported one) requires."""
+    width = recipe.input_width()
+    if width is not None and X.ndim == 2 and X.shape[1] != width:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but backbone {backbone!r} takes {width} per row (the width it was "
+            "trained on)."
+        )
+
+
 def check_input(estimator, X, input_kind, *, reset):
     """Validate ``X`` for a backbone of ``input_kind``: texts, a numeric matrix
     or images (returned as a list of ``(H, W, C)`` float arrays)."""

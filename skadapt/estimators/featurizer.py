@@ -130,12 +130,14 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
                 f"backbone {self.backbone!r} has no pretrained weights, so its features would be "
                 "random; use a pretrained backbone such as 'minilm' (see skadapt.list_backbones())."
             )
-        v.check_input(self, X, spec.input_kind, reset=True)
+        X = v.check_input(self, X, spec.input_kind, reset=True)
         stores = self._stores()
         device = x.resolve_device(self.device)
         x.check_precision(self.precision, device)
         options = self._backbone_options()
         backbone = spec.create(**options)
+        if spec.input_kind == "array":
+            v.check_width(backbone, X, self.backbone)
         module = build_module(backbone, pretrained=True, trainable=False)  # shared, on the CPU
         if device != "cpu":  # a private copy: the shared module stays where others expect it
             module = copy.deepcopy(module).to(device)
