@@ -92,9 +92,11 @@ def test_every_kind_of_model_round_trips_with_identical_predictions(tmp_path, ti
         params = {k: v for k, v in model.get_params().items() if not hasattr(v, "fit") and k != "steps"}
         assert {k: v for k, v in loaded.get_params().items() if k in params} == params, name
         last, last_loaded = _last(model), _last(loaded)
-        for attribute in ("classes_", "target_mean_", "target_scale_", "n_features_in_", "n_outputs_"):
-            if hasattr(last, attribute):
-                np.testing.assert_array_equal(getattr(last_loaded, attribute), getattr(last, attribute))
+        fitted = [a for a in ("classes_", "target_mean_", "target_scale_", "n_features_in_", "n_outputs_",
+                              "n_features_out_") if hasattr(last, a)]
+        assert fitted, name  # every model has one of them: otherwise nothing below is compared
+        for attribute in fitted:
+            np.testing.assert_array_equal(getattr(last_loaded, attribute), getattr(last, attribute))
         if hasattr(last, "history_"):
             assert last_loaded.history_[:, "train_loss"] == last.history_[:, "train_loss"], name
         clone(loaded)  # a loaded model is an ordinary estimator

@@ -99,7 +99,7 @@ def test_int8_weights_shrink_the_model_and_keep_its_answers_close(tmp_path, tiny
     served = skadapt.load(int8)
     assert served.quantize == "int8"
     assert np.abs(served.predict_proba(texts) - model.predict_proba(texts)).max() < 0.1
-    assert set(served.predict(texts)) <= set(model.classes_)
+    assert (served.predict(texts) == model.predict(texts)).mean() >= 0.8
     assert abs(served.score(texts, labels) - model.score(texts, labels)) <= 0.2
 
 
