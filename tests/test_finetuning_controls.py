@@ -7,7 +7,7 @@ from skorch.callbacks import Callback
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from skadapt import FineTunedClassifier, PretrainedFeaturizer
+from skadapt import FineTunedClassifier, PretrainedFeaturizer, ScratchClassifier
 from skadapt.estimators._network import WarmupLinearDecay
 
 
@@ -103,3 +103,28 @@ def test_user_callbacks_run_and_verbose_prints_epochs(make, texts, capsys):
     make(max_epochs=2, callbacks=[counter], verbose=1).fit(*texts)
     assert counter.epochs == 2
     assert "train_loss" in capsys.readouterr().out
+
+
+def test_skorch_options_reach_the_net_and_are_parameters(texts):
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = texts
+    est = ScratchClassifier(max_epochs=1, random_state=0, optimizer__betas=(0.8, 0.95),
+                            iterator_train__drop_last=True, callbacks__lr_schedule__step_every="epoch")
+    params = est.get_params()
+    assert params["optimizer__betas"] == (0.8, 0.95) and params["iterator_train__drop_last"] is True
+    assert clone(est).get_params() == params
+    assert "optimizer__betas=(0.8, 0.95)" in repr(est)
+    est.fit(X, y)
+    assert est.net_.optimizer_.param_groups[0]["betas"] == (0.8, 0.95)
+    assert dict(est.net_.callbacks_)["lr_schedule"].step_every == "epoch"
+    assert len(est.history_[-1, "batches"]) == len(X) // est.batch_size  # the last, short batch dropped
+    est.set_params(optimizer__betas=(0.5, 0.5), lr=1e-2)
+    assert est.optimizer__betas == (0.5, 0.5) and est.lr == 1e-2
+    search = GridSearchCV(ScratchClassifier(max_epochs=1, random_state=0),
+                          {"optimizer__weight_decay": [0.0, 0.5]}, cv=2).fit(X, y)
+    assert search.best_estimator_.net_.optimizer_.param_groups[0]["weight_decay"] in (0.0, 0.5)
+    typo = clone(ScratchClassifier(optimiser__lr=1.0))  # kept as given, as sklearn wants, and refused at fit
+    with pytest.raises(ValueError, match="unknown parameter 'optimiser__lr'; skorch's own options take a prefix"):
+        typo.fit(X, y)

@@ -19,6 +19,10 @@ from . import _execution as x
 from . import _validation as v
 
 
+# skorch's own options, reached with skorch's prefixes (see TRAINING_PARAMS' **skorch_params).
+SKORCH_PREFIXES = ("optimizer__", "criterion__", "iterator_train__", "iterator_valid__", "callbacks__")
+
+
 class _BackboneEstimator(BaseEstimator):
     """Backbone + new linear head trained by a skorch net built in ``fit``.
 
@@ -30,6 +34,28 @@ class _BackboneEstimator(BaseEstimator):
     _pretrained = None  # set by the public classes
 
     # -- sklearn plumbing ---------------------------------------------------
+    # skorch's options are keyword arguments that the signature cannot list: kept
+    # as attributes, reported by get_params and set by set_params as skorch does,
+    # so that clone and GridSearchCV handle them like any other parameter. As
+    # sklearn asks, nothing is checked before fit: a name without a skorch
+    # prefix is refused there.
+    def _set_skorch_params(self, params):
+        for name, value in params.items():
+            setattr(self, name, value)
+
+    def _skorch_params(self):
+        named = set(self._get_param_names())
+        return {k: v for k, v in vars(self).items()
+                if k not in named and not k.startswith("_") and not k.endswith("_")}
+
+    def get_params(self, deep=True):
+        return {**super().get_params(deep=deep), **self._skorch_params()}
+
+    def set_params(self, **params):
+        extra = {k: v for k, v in params.items() if k.startswith(SKORCH_PREFIXES) or k in self._skorch_params()}
+        self._set_skorch_params(extra)
+        return super().set_params(**{k: v for k, v in params.items() if k not in extra})
+
     def __sklearn_tags__(self):
         return v.set_input_tags(super().__sklearn_tags__(), self.backbone)
 
@@ -55,6 +81,12 @@ class _BackboneEstimator(BaseEstimator):
 
     # -- fit ----------------------------------------------------------------
     def _check_params(self):
+        for name in self._skorch_params():
+            if not name.startswith(SKORCH_PREFIXES) or name in SKORCH_PREFIXES:
+                raise ValueError(
+                    f"{type(self).__name__} got an unknown parameter {name!r}; skorch's own options take a "
+                    f"prefix: {', '.join(p + '<name>' for p in SKORCH_PREFIXES)}."
+                )
         v.check_positive(self.lr, "lr")
         v.check_positive(self.max_epochs, "max_epochs", numbers.Integral)
         v.check_positive(self.batch_size, "batch_size", numbers.Integral)
@@ -231,7 +263,7 @@ class _BackboneEstimator(BaseEstimator):
         on_gpu = torch.device(device).type == "cuda"
         criterion, criterion_kwargs = self._criterion(targets)
         net_class, net_kwargs = self._net_options(targets)
-        net = net_class(
+        options = dict(
             module=BackboneWithHead,
             module__recipe=backbone,
             module__n_outputs=targets.n_outputs,
@@ -267,6 +299,8 @@ class _BackboneEstimator(BaseEstimator):
             torch_load_kwargs={"weights_only": False},
             **net_kwargs,
         )
+        options.update(self._skorch_params())  # the user's skorch options win over skadapt's choices
+        net = net_class(**options)
         net.precision_dtype = dtype
         return net
 

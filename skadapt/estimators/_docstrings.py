@@ -46,6 +46,15 @@ TRAINING_PARAMS = """
         torch random state is left as it was.
     verbose : int, default=0
         ``1`` shows a progress bar and skorch's table of epochs.
+    **skorch_params
+        skorch's own options, named as skorch users name them, with the
+        prefix of the part they set: ``optimizer__`` (AdamW, e.g.
+        ``optimizer__betas=(0.9, 0.98)``), ``criterion__``,
+        ``iterator_train__``/``iterator_valid__`` (the ``DataLoader`` objects, e.g.
+        ``iterator_train__num_workers=2``) and ``callbacks__<name>__``
+        (``lr_schedule``, ``early_stopping``, ``progress_bar``, ``user_<i>``).
+        They are parameters like the others (``get_params``, ``clone``,
+        ``GridSearchCV``) and take precedence over what skadapt would set.
 """
 
 # The fitted attributes every fine-tuned or scratch estimator has, after its task's own.

@@ -100,12 +100,15 @@ class LengthGroupedBatches(torch.utils.data.Sampler):
     so ``random_state`` governs it.
     """
 
-    def __init__(self, lengths, batch_size, pool=50):
+    def __init__(self, lengths, batch_size, pool=50, drop_last=False):
         self.lengths = np.asarray(lengths)
         self.batch_size = int(batch_size)
         self.pool = int(pool)
+        self.drop_last = bool(drop_last)
 
     def __len__(self):
+        if self.drop_last:
+            return len(self.lengths) // self.batch_size
         return -(-len(self.lengths) // self.batch_size)
 
     def __iter__(self):
@@ -116,15 +119,18 @@ class LengthGroupedBatches(torch.utils.data.Sampler):
             pool = permutation[start : start + pool_size]
             pool = pool[np.argsort(-self.lengths[pool], kind="stable")]
             batches.extend(pool[i : i + self.batch_size] for i in range(0, len(pool), self.batch_size))
+        if self.drop_last:  # only the last pool can end with a short batch
+            batches = [batch for batch in batches if len(batch) == self.batch_size]
         for i in torch.randperm(len(batches)).tolist():
             yield batches[i].tolist()
 
 
-def length_grouped_loader(dataset, batch_size, shuffle=True, **kwargs):
+def length_grouped_loader(dataset, batch_size, shuffle=True, drop_last=False, **kwargs):
     """skorch ``iterator_train`` for sequence inputs: a ``DataLoader`` over
     :class:`LengthGroupedBatches` (``shuffle`` is implied)."""
     lengths = np.fromiter((len(dataset[i][0]) for i in range(len(dataset))), dtype=np.int64, count=len(dataset))
-    return torch.utils.data.DataLoader(dataset, batch_sampler=LengthGroupedBatches(lengths, batch_size), **kwargs)
+    sampler = LengthGroupedBatches(lengths, batch_size, drop_last=drop_last)
+    return torch.utils.data.DataLoader(dataset, batch_sampler=sampler, **kwargs)
 
 
 def length_order(items):

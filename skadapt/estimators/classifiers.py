@@ -73,6 +73,7 @@ class FineTunedClassifier(_BackboneClassifier):
         precision="fp32",
         random_state=None,
         verbose=0,
+        **skorch_params,
     ):
         self.backbone = backbone
         self.head_init = head_init
@@ -95,6 +96,7 @@ class FineTunedClassifier(_BackboneClassifier):
         self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
+        self._set_skorch_params(skorch_params)
 
 
 class ScratchClassifier(_BackboneClassifier):
@@ -145,6 +147,7 @@ class ScratchClassifier(_BackboneClassifier):
         precision="fp32",
         random_state=None,
         verbose=0,
+        **skorch_params,
     ):
         self.backbone = backbone
         self.class_weight = class_weight
@@ -166,3 +169,4 @@ class ScratchClassifier(_BackboneClassifier):
         self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
+        self._set_skorch_params(skorch_params)

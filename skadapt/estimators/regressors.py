@@ -66,6 +66,7 @@ class FineTunedRegressor(_BackboneRegressor):
         precision="fp32",
         random_state=None,
         verbose=0,
+        **skorch_params,
     ):
         self.backbone = backbone
         self.head_init = head_init
@@ -87,6 +88,7 @@ class FineTunedRegressor(_BackboneRegressor):
         self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
+        self._set_skorch_params(skorch_params)
 
 
 class ScratchRegressor(_BackboneRegressor):
@@ -144,6 +146,7 @@ class ScratchRegressor(_BackboneRegressor):
         precision="fp32",
         random_state=None,
         verbose=0,
+        **skorch_params,
     ):
         self.backbone = backbone
         self.loss = loss
@@ -164,3 +167,4 @@ class ScratchRegressor(_BackboneRegressor):
         self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
+        self._set_skorch_params(skorch_params)
