@@ -105,6 +105,7 @@ def test_user_callbacks_run_and_verbose_prints_epochs(make, texts, capsys):
     assert "train_loss" in capsys.readouterr().out
 
 
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step")  # skorch's per-epoch stepping
 def test_skorch_options_reach_the_net_and_are_parameters(texts):
     from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV
