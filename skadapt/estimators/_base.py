@@ -135,6 +135,12 @@ class _BackboneEstimator(BaseEstimator):
         spec = self._check_params()
         X = v.check_input(self, X, spec.input_kind, reset=True)
         targets = self._check_targets(y, len(X))
+        held_out = math.ceil(len(X) * self.validation_fraction)
+        if self.early_stopping and len(X) - held_out < 1:
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction={self.validation_fraction} of the rows, which "
+                f"leaves none to train on with {len(X)} row(s); give more rows or set early_stopping=False."
+            )
         device = x.resolve_device(self.device)
         dtype = x.check_precision(self.precision, device)
         seed = x.seed_from(self.random_state)
