@@ -18,6 +18,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 import uuid
 import warnings
 import zipfile
@@ -27,6 +28,28 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_MEMORY_BYTES = 512 * 2**20
+# A disk cache's bound, unless SKADAPT_CACHE_MAX_BYTES says otherwise: 100,000
+# MiniLM rows take 150 MB, so this holds some 6 million texts' features.
+DEFAULT_DISK_BYTES = 10 * 2**30
+# More shards than this for one backbone are merged into one, so that a long
+# search does not leave thousands of small files to list and open.
+COMPACT_AT = 32
+# A temporary file this old was left by a process killed while writing.
+STALE_SECONDS = 3600
+
+
+def disk_limit():
+    """The bound in bytes of every disk cache: ``SKADAPT_CACHE_MAX_BYTES``, else 10 GiB."""
+    value = os.environ.get("SKADAPT_CACHE_MAX_BYTES")
+    if value is None:
+        return DEFAULT_DISK_BYTES
+    try:
+        limit = int(float(value))
+    except ValueError:
+        raise ValueError(f"SKADAPT_CACHE_MAX_BYTES must be a number of bytes, got {value!r}.") from None
+    if limit <= 0:
+        raise ValueError(f"SKADAPT_CACHE_MAX_BYTES must be positive, got {value!r}.")
+    return limit
 
 
 def text_keys(texts):
@@ -119,13 +142,21 @@ class DiskStore:
     needed. A shard whose format or checksum is wrong is reported, deleted and
     its texts recomputed; one that cannot be opened (permissions, I/O) is
     reported and left alone.
+
+    The folder is bounded: beyond ``max_bytes`` the least recently used shards
+    (reading one marks it used) are deleted, and more than ``COMPACT_AT``
+    shards of one backbone are merged into one. A folder that cannot be
+    written (read-only, full) gives one warning and the features stay in
+    memory; the fit goes on.
     """
 
-    def __init__(self, folder):
+    def __init__(self, folder, max_bytes=None):
         self.folder = Path(folder)
+        self.max_bytes = max_bytes
         self._index = {}  # identity -> {text key: shard path}
         self._seen = set()  # shard files already indexed
         self._lock = threading.Lock()
+        self._unwritable = False
 
     def _refresh(self, identity):
         folder = self.folder / identity
@@ -141,7 +172,16 @@ class DiskStore:
                 index.update(dict.fromkeys(shard[0], path))
         return index
 
+    def _forget(self, path):
+        self._seen.discard(path)
+        for index in self._index.values():
+            for key in [k for k, p in index.items() if p == path]:
+                del index[key]
+
     def _read(self, path):
+        if not path.exists():  # evicted or merged by this or another process: its rows are gone, not damaged
+            self._forget(path)
+            return None
         try:
             shard = _read_shard(path)
         except OSError as exc:
@@ -155,10 +195,7 @@ class DiskStore:
                 stacklevel=5,
             )
             path.unlink(missing_ok=True)
-            self._seen.discard(path)
-            for index in self._index.values():
-                for key in [k for k, p in index.items() if p == path]:
-                    del index[key]
+            self._forget(path)
         return shard
 
     def get_many(self, identity, keys):
@@ -173,6 +210,7 @@ class DiskStore:
                 shard = self._read(path)  # verified again: the file may have changed since indexing
                 if shard is None:
                     continue
+                _touch(path)  # recently used: evicted last
                 position = {k: i for i, k in enumerate(shard[0])}
                 found.update((k, shard[1][position[k]]) for k in shard_keys if k in position)
             return found
@@ -184,9 +222,30 @@ class DiskStore:
             return [k for k in keys if k not in index]
 
     def put_many(self, identity, keys, rows):
-        if not keys:
+        if not keys or self._unwritable:
             return
-        folder = self.folder / identity
+        try:
+            path = self._write(self.folder / identity, keys, rows)
+        except OSError as exc:  # read-only or full: the rows stay in memory, the work goes on
+            self._unwritable = True
+            warnings.warn(
+                f"the embedding cache folder {str(self.folder)!r} cannot be written ({exc.strerror or exc}); "
+                "features are kept in memory only from now on.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return
+        with self._lock:
+            self._seen.add(path)
+            self._index.setdefault(identity, {}).update(dict.fromkeys(keys, path))
+            try:
+                if len(list((self.folder / identity).glob("*.npz"))) > COMPACT_AT:
+                    self._compact(identity)
+                self._bound()
+            except OSError:  # house-keeping only: the rows are written
+                pass
+
+    def _write(self, folder, keys, rows):
         folder.mkdir(parents=True, exist_ok=True)
         keys_array = np.asarray(keys, dtype="U32")
         rows = np.ascontiguousarray(rows, dtype=np.float32)
@@ -199,9 +258,58 @@ class DiskStore:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        with self._lock:
-            self._seen.add(path)
-            self._index.setdefault(identity, {}).update(dict.fromkeys(keys, path))
+        return path
+
+    def _compact(self, identity):
+        """Merge one backbone's shards into one (written first, the old ones deleted after)."""
+        shards = sorted((self.folder / identity).glob("*.npz"))
+        merged = {}
+        for path in shards:
+            shard = self._read(path)
+            if shard is not None:
+                merged.update(zip(shard[0], shard[1]))
+        if not merged:
+            return
+        path = self._write(self.folder / identity, list(merged), np.stack(list(merged.values())))
+        for old in shards:
+            old.unlink(missing_ok=True)
+            self._forget(old)
+        self._seen.add(path)
+        self._index.setdefault(identity, {}).update(dict.fromkeys(merged, path))
+
+    def _bound(self):
+        """Delete the least recently used shards while the folder holds more than ``max_bytes``,
+        and temporary files left by killed processes."""
+        now = time.time()
+        for stale in self.folder.glob("*/*.tmp"):
+            try:
+                if now - stale.stat().st_mtime > STALE_SECONDS:
+                    stale.unlink()
+            except OSError:
+                continue
+        if self.max_bytes is None:
+            return
+        shards = []
+        for path in self.folder.glob("*/*.npz"):
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            shards.append((info.st_mtime, info.st_size, path))
+        total = sum(size for _, size, _ in shards)
+        for _, size, path in sorted(shards, key=lambda s: s[0]):
+            if total <= self.max_bytes:
+                break
+            path.unlink(missing_ok=True)
+            self._forget(path)
+            total -= size
+
+
+def _touch(path):
+    try:
+        os.utime(path)
+    except OSError:  # a read-only cache is still read
+        pass
 
 
 def _checksum(keys, rows):
@@ -245,6 +353,7 @@ def stores_for(cache):
     folder = Path(os.fspath(location)).absolute() / "skadapt-embeddings"
     with _disk_lock:
         store = _disk_stores.setdefault(folder, DiskStore(folder))
+        store.max_bytes = disk_limit()
     return [MEMORY, store]
 
 
@@ -295,3 +404,31 @@ def clear_memory():
     MEMORY.clear()
     with _disk_lock:
         _disk_stores.clear()
+
+
+def disk_usage(folder):
+    """What the disk cache under ``folder`` holds: one dict per backbone identity
+    (``identity``, ``shards``, ``rows``, ``bytes``, ``last_used`` as a POSIX time), largest first."""
+    root = Path(folder) / "skadapt-embeddings"
+    usage = []
+    for sub in sorted(p for p in root.glob("*") if p.is_dir()):
+        shards, rows, size, last = 0, 0, 0, 0.0
+        for path in sub.glob("*.npz"):
+            info = path.stat()
+            shards, size, last = shards + 1, size + info.st_size, max(last, info.st_mtime)
+            with np.load(path, allow_pickle=False) as data:
+                rows += len(data["keys"])
+        usage.append({"identity": sub.name, "shards": shards, "rows": rows, "bytes": size, "last_used": last})
+    return sorted(usage, key=lambda u: -u["bytes"])
+
+
+def clear_disk(folder):
+    """Delete the disk cache under ``folder``; returns the bytes freed."""
+    import shutil
+
+    root = Path(folder) / "skadapt-embeddings"
+    freed = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.is_dir() else 0
+    shutil.rmtree(root, ignore_errors=True)
+    with _disk_lock:
+        _disk_stores.pop(root.absolute(), None)
+    return freed

@@ -89,6 +89,12 @@ def build_parser():
     pred.add_argument("--text-column", default="text")
     pred.add_argument("--output", help="write a CSV here instead of to standard output")
 
+    cache = sub.add_parser("cache", help="what a disk embedding cache holds, or empty it",
+                           description="A featurizer given cache=FOLDER keeps features under FOLDER/skadapt-embeddings/, "
+                           "bounded by SKADAPT_CACHE_MAX_BYTES (default 10 GiB; least recently used shards go first).")
+    cache.add_argument("action", choices=("info", "clear"))
+    cache.add_argument("folder", nargs="?", default=".", help="the folder given as cache=FOLDER (default: here)")
+
     onnx = sub.add_parser("export-onnx", help="turn a saved model into an ONNX model for fast CPU serving",
                           description="Writes an ONNX model with its tokeniser into OUTPUT; 'skadapt predict OUTPUT' "
                           "then predicts with ONNX Runtime, without torch.")
@@ -106,7 +112,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         commands = {"compare": run_compare, "backbones": run_backbones, "predict": run_predict,
-                    "export-onnx": run_export_onnx}
+                    "export-onnx": run_export_onnx, "cache": run_cache}
         return commands[args.command](args)
     except UsageError as exc:
         print(f"skadapt {args.command}: error: {exc}", file=sys.stderr)
@@ -356,6 +362,30 @@ def model_task(model):
     if getattr(last, "multilabel_", False) or getattr(model, "multilabel_", False):
         return "multilabel"
     return "classification" if hasattr(model, "classes_") else "regression"
+
+
+def run_cache(args):
+    import datetime
+
+    from ..cache.embeddings import clear_disk, disk_limit, disk_usage
+
+    root = Path(args.folder) / "skadapt-embeddings"
+    if not root.is_dir():
+        raise UsageError(f"{str(args.folder)!r} holds no embedding cache ({root.name}/); give the folder that was "
+                         "passed as cache=FOLDER.")
+    if args.action == "clear":
+        freed = clear_disk(args.folder)
+        print(f"removed {root} ({freed / 1e6:.1f} MB)")
+        return 0
+    usage = disk_usage(args.folder)
+    total = sum(u["bytes"] for u in usage)
+    print(f"{root}: {len(usage)} backbone(s), {sum(u['rows'] for u in usage)} rows, {total / 1e6:.1f} MB "
+          f"of {disk_limit() / 1e6:.0f} MB allowed (SKADAPT_CACHE_MAX_BYTES)")
+    for u in usage:
+        used = datetime.datetime.fromtimestamp(u["last_used"]).strftime("%Y-%m-%d %H:%M") if u["shards"] else "-"
+        print(f"  {u['identity']}  {u['rows']:>9} rows  {u['shards']:>3} shards  {u['bytes'] / 1e6:>9.1f} MB  "
+              f"last used {used}")
+    return 0
 
 
 def run_export_onnx(args):
