@@ -76,7 +76,13 @@ def texts_and_label_columns(frame, text_column, label_columns, source):
     """``(texts, [label Series, ...])``; the labels are checked later, by task."""
     texts = column(frame, text_column, "--text-column", source)
     labels = [column(frame, name, "--label-column", source) for name in label_columns]
-    return texts.fillna("").astype(str).tolist(), labels
+    return text_values(texts), labels
+
+
+def text_values(texts):
+    """A text column as a list of str, missing cells as "" (a column of only numbers or blanks is
+    read as floats: cast to object before filling, as pandas asks)."""
+    return texts.astype(object).where(texts.notna(), "").astype(str).tolist()
 
 
 def parse_label_columns(values):

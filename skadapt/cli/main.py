@@ -296,7 +296,7 @@ def save_best(comparison, results, evaluation, data, args, threshold=0.5):
 
 def run_predict(args):
     from ..images import IMAGE_SUFFIXES
-    from .data import column, read_table
+    from .data import column, read_table, text_values
 
     if not Path(args.model).exists():
         raise UsageError(f"model {args.model!r} does not exist; write one with 'skadapt compare --save-best FOLDER'.")
@@ -319,7 +319,7 @@ def run_predict(args):
     else:
         frame = read_table(args.file)
         column(frame, args.text_column, "--text-column", repr(args.file))
-        rows, name = frame[args.text_column].fillna("").astype(str).tolist(), args.text_column
+        rows, name = text_values(frame[args.text_column]), args.text_column
     saved = load_saved(args.model)
     out = predictions(saved, rows, name)
     if args.output:
