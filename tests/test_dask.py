@@ -273,25 +273,37 @@ def test_rows_a_worker_held_in_memory_reach_the_disk_cache(client, tiny_sbert, t
     np.testing.assert_array_equal(read, written)
 
 
-def test_a_worker_killed_mid_search_is_survived(client, tmp_path):
+@pytest.mark.parametrize("given_as", ["lists", "numpy"])
+def test_a_worker_killed_mid_search_is_survived(client, tmp_path, given_as):
     """SIGKILL one worker while it fits: Dask reruns its task, the nanny
     restarts the process, and the search ends with the scores of a search
     that lost nothing (seeded: rerunning a fit gives the same model)."""
     from distributed import Event
 
+    from skadapt.dask import resilient_search
+
     X, y = sst2(240)
-    # The documented recipe (docs/dask.md): joblib sends array arguments over
-    # 1 kB (y, each fold's 160 training indices) to one worker only, and a
-    # search that still needs them after that worker died fails. Lists are
-    # sent inside each task instead, where a lost worker cannot take them along.
-    y = y.tolist()
-    folds = [(train.tolist(), test.tolist()) for train, test in StratifiedKFold(3).split(X, y)]
+    # joblib sends array arguments over 1 kB (y, each fold's 160 training
+    # indices) to one worker only, and a search that still needs them after
+    # that worker died fails. Two recipes (docs/dask.md): lists, which travel
+    # inside each task, or skadapt.dask.resilient_search, which broadcasts the
+    # arrays and the folds to every worker.
+    if given_as == "lists":
+        y = y.tolist()
+        folds = [(train.tolist(), test.tolist()) for train, test in StratifiedKFold(3).split(X, y)]
+    else:
+        X = np.asarray(X, dtype=object)
 
     def search(callback):
         est = ScratchClassifier("textcnn", backbone_kwargs=TEXTCNN, max_epochs=2, batch_size=16,
                                 device="cpu", random_state=0, callbacks=[callback])
-        with joblib.parallel_backend("dask"):
-            return GridSearchCV(est, {"lr": [1e-3, 1e-2]}, cv=folds, scoring="neg_log_loss", refit=False).fit(X, y)
+        if given_as == "lists":
+            with joblib.parallel_backend("dask"):
+                return GridSearchCV(est, {"lr": [1e-3, 1e-2]}, cv=folds, scoring="neg_log_loss",
+                                    refit=False).fit(X, y)
+        with resilient_search(X, y, cv=3) as numpy_folds:
+            return GridSearchCV(est, {"lr": [1e-3, 1e-2]}, cv=numpy_folds, scoring="neg_log_loss",
+                                refit=False).fit(X, y)
 
     reference = search(_StallFirstFit())
 
