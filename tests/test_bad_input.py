@@ -59,7 +59,7 @@ def test_early_stopping_on_too_few_rows_says_so():
     from skadapt import ScratchRegressor
 
     with pytest.raises(ValueError, match=r"early_stopping=True holds out validation_fraction=0.1 of the rows, which "
-                                         r"leaves none to train on with 1 row\(s\)"):
+                                         r"leaves none to train on with n_samples=1"):
         ScratchRegressor(max_epochs=1).fit(["one text"], [1.0])
 
 

@@ -139,7 +139,7 @@ class _BackboneEstimator(BaseEstimator):
         if self.early_stopping and len(X) - held_out < 1:
             raise ValueError(
                 f"early_stopping=True holds out validation_fraction={self.validation_fraction} of the rows, which "
-                f"leaves none to train on with {len(X)} row(s); give more rows or set early_stopping=False."
+                f"leaves none to train on with n_samples={len(X)}; give more rows or set early_stopping=False."
             )
         device = x.resolve_device(self.device)
         dtype = x.check_precision(self.precision, device)
