@@ -26,7 +26,9 @@ error), the time, and whether the scores equal the uninterrupted run.
 ``--kill plain`` does the same with ``y`` an array and ``cv=`` an integer,
 which joblib scatters to single workers once they pass 1 kB (see
 docs/dask.md): at the default 400 rows the loss of a worker can then fail
-the search.
+the search. ``--kill resilient`` passes numpy ``X`` and ``y`` and an integer
+``cv`` through ``skadapt.dask.resilient_search``, which broadcasts them and the
+folds to every worker; ``--kill all`` runs the three.
 
 Writes ``results/dask_grid.json`` (or ``--out``) and prints a table.
 
@@ -72,19 +74,27 @@ def searches(args, names):
     return {name: all_[name] for name in names}
 
 
-def run_searches(args, X, y, cv, dask=False):
-    """Each strategy's search in turn; seconds, scores and best parameters of each."""
+def run_searches(args, X, y, cv, dask=False, resilient=False):
+    """Each strategy's search in turn; seconds, scores and best parameters of each.
+
+    ``resilient``: numpy ``X``/``y`` and an integer ``cv`` through ``skadapt.dask.resilient_search``."""
     import joblib
     from sklearn.model_selection import GridSearchCV
+
+    from skadapt.dask import resilient_search
 
     out, started = {}, time.perf_counter()
     for name, (est, grid) in searches(args, args.strategies).items():
         start = time.perf_counter()
-        search = GridSearchCV(est, grid, cv=cv, refit=False)
-        if dask:
+        if resilient:
+            with resilient_search(X, y, cv=cv) as folds:
+                search = GridSearchCV(est, grid, cv=folds, refit=False).fit(X, y)
+        elif dask:
+            search = GridSearchCV(est, grid, cv=cv, refit=False)
             with joblib.parallel_backend("dask"):
                 search.fit(X, y)
         else:
+            search = GridSearchCV(est, grid, cv=cv, refit=False)
             search.fit(X, y)
         seconds = time.perf_counter() - start
         scores = search.cv_results_["mean_test_score"]
@@ -104,7 +114,7 @@ def _pid():
     return os.getpid()
 
 
-def killed_run(args, client, X, y, cv, kill_after_s, reference):
+def killed_run(args, client, X, y, cv, kill_after_s, reference, resilient=False):
     """The dask searches again, one busy worker SIGKILLed after ``kill_after_s``."""
     pids = client.run(_pid)
     victim = {}
@@ -124,7 +134,7 @@ def killed_run(args, client, X, y, cv, kill_after_s, reference):
     start = time.perf_counter()
     outcome = {"killed": victim}
     try:
-        result = run_searches(args, X, y, cv, dask=True)
+        result = run_searches(args, X, y, cv, dask=True, resilient=resilient)
         outcome.update(finished=True, total_s=result["total_s"], same_scores_as_uninterrupted=all(
             result["per_strategy"][n]["mean_test_score"] == reference["per_strategy"][n]["mean_test_score"]
             for n in result["per_strategy"]))
@@ -171,8 +181,9 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
     parser.add_argument("--strategies", type=lambda s: s.split(","), default=list(STRATEGIES),
                         help="comma-separated subset of finetune,scratch,transfer")
-    parser.add_argument("--kill", choices=("none", "recipe", "plain", "both"), default="recipe",
-                        help="also run with a worker killed halfway (default: with the recipe)")
+    parser.add_argument("--kill", choices=("none", "recipe", "plain", "resilient", "both", "all"), default="recipe",
+                        help="also run with a worker killed halfway (default: with the list recipe; both: "
+                             "recipe and plain; all: and numpy through skadapt.dask.resilient_search)")
     parser.add_argument("--kill-at", type=float, default=0.5, help="when to kill, as a fraction of the dask time")
     parser.add_argument("--out", type=Path, default=RESULTS / "dask_grid.json")
     args = parser.parse_args()
@@ -223,14 +234,19 @@ def main():
         results["dask"] = run_searches(args, X, y_list, folds, dask=True)
         kill_after = args.kill_at * results["dask"]["total_s"]
         killed = {}
-        if args.kill in ("recipe", "both"):
+        if args.kill in ("recipe", "both", "all"):
             print("dask, one worker killed (recipe)", flush=True)
             client.run(clear_caches)
             killed["recipe"] = killed_run(args, client, X, y_list, folds, kill_after, results["dask"])
-        if args.kill in ("plain", "both"):
+        if args.kill in ("plain", "both", "all"):
             print("dask, one worker killed (plain: y an array, cv an integer)", flush=True)
             client.run(clear_caches)
             killed["plain"] = killed_run(args, client, X, y, args.cv, kill_after, results["dask"])
+        if args.kill in ("resilient", "all"):
+            print("dask, one worker killed (numpy X and y, cv an integer, skadapt.dask.resilient_search)", flush=True)
+            client.run(clear_caches)
+            killed["resilient"] = killed_run(args, client, np.asarray(X, dtype=object), y, args.cv, kill_after,
+                                             results["dask"], resilient=True)
         if killed:
             results["killed"] = killed
 

@@ -4,7 +4,9 @@ joblib's Dask backend sends every array argument over 1 kB (a numpy ``y``,
 each fold's indices) to *one* worker and lets the others fetch it from
 there; when that worker dies, the search fails ("already forgotten"), though
 Dask reruns the lost fits themselves. Broadcasting those arrays to every
-worker up front (joblib's ``scatter=``) leaves no single copy to lose.
+worker up front (joblib's ``scatter=``), with Dask's active memory manager
+paused so that it does not reduce them to one copy again, leaves no single
+copy to lose.
 """
 
 import contextlib
@@ -17,8 +19,9 @@ def resilient_search(X, y=None, cv=5, groups=None):
     """Run a search's fits on Dask with its data and folds on every worker.
 
     Inside the block, joblib's ``"dask"`` backend is active with ``X``, ``y``
-    and every fold's indices broadcast to all workers; the block receives the
-    folds to pass as ``cv=``. They are the folds ``GridSearchCV`` or
+    and every fold's indices broadcast to all workers, and the cluster's
+    active memory manager is paused (it would drop those copies down to one);
+    the block receives the folds to pass as ``cv=``. They are the folds ``GridSearchCV`` or
     ``cross_validate`` would make themselves (``StratifiedKFold`` for a label
     vector, ``KFold`` otherwise, for an integer ``cv``), so the scores are
     those of a search without Dask.
@@ -41,6 +44,7 @@ def resilient_search(X, y=None, cv=5, groups=None):
     ...     search = GridSearchCV(ScratchClassifier(), {"lr": [1e-3, 1e-2]}, cv=folds).fit(X, y)
     """
     import joblib
+    from distributed import get_client
     from sklearn.model_selection import check_cv
     from sklearn.utils.multiclass import type_of_target
 
@@ -49,5 +53,15 @@ def resilient_search(X, y=None, cv=5, groups=None):
     arrays = [a for a in (X, y) if a is not None and hasattr(a, "shape")]  # lists travel inside each task anyway
     scatter = [*arrays, *(np.asarray(part) for fold in folds for part in fold)]
     folds = [(scatter[len(arrays) + 2 * i], scatter[len(arrays) + 2 * i + 1]) for i in range(len(folds))]
-    with joblib.parallel_backend("dask", scatter=scatter):
-        yield folds
+    client = get_client()
+    # The active memory manager reduces "extra" copies of data to one every two
+    # seconds (a kill 5 s into a search then lost the only copy): paused for the search.
+    pausing = client.amm.running()
+    if pausing:
+        client.amm.stop()
+    try:
+        with joblib.parallel_backend("dask", scatter=scatter):
+            yield folds
+    finally:
+        if pausing:
+            client.amm.start()

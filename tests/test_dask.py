@@ -13,6 +13,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 import uuid
 
 import joblib
@@ -313,6 +314,9 @@ def test_a_worker_killed_mid_search_is_survived(client, tmp_path, given_as):
 
     def kill_the_stalled_worker():
         if Event(event, client=client).wait(timeout=120):
+            # Later than the active memory manager's first rounds (every 2 s), which drop
+            # "extra" copies of data: a kill at once would miss that way of losing it.
+            time.sleep(5)
             pid = int(marker.read_text())
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
