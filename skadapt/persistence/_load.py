@@ -169,8 +169,7 @@ def _rebuild_net(estimator, recipe, node, fitted, folder):
     net.set_params(module__pretrained=True)  # the recipe is the saved backbone: its weights, not a fresh draw
     net.initialize()
     head = {k.removeprefix("head."): t for k, t in load_file(_path(folder, node["head"])).items()}
-    net.module_.head.load_state_dict(head, strict=True)
-    net.module_.to(device)
+    net.module_.head.load_state_dict(head, strict=True)  # into the module skorch already put on the device
     with open(_path(folder, node["history"]), encoding="utf-8") as file:
         net.history_ = History(from_json(json.load(file)))
     _drop_training_state(net)

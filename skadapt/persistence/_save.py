@@ -85,7 +85,7 @@ def _skadapt_classes():
 
 
 def _is_skadapt(obj):
-    return type(obj).__name__ in _skadapt_classes() and type(obj) in _skadapt_classes().values()
+    return type(obj) in _skadapt_classes().values()
 
 
 def _check_supported(model):

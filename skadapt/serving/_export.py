@@ -120,10 +120,10 @@ def _export(model, estimator, rest, staging, quantize):
     sample = recipe.collate(recipe.prepare(sample_X))
     names = list(sample)
     if featurizer:
-        network = _Network(copy.deepcopy(estimator.module_).cpu().float().eval(), None, names)
+        network = _network(copy.deepcopy(estimator.module_).cpu().float().eval(), None, names)
     else:
         module = copy.deepcopy(estimator.net_.module_).cpu().float().eval()
-        network = _Network(module.backbone, module.head, names)
+        network = _network(module.backbone, module.head, names)
     _plain_attention(network)
     path = os.path.join(staging, ENCODER_FILE)
     axes = {name: ({0: "batch", 1: "sequence"} if preprocessing["kind"] != "array" else {0: "batch"})
@@ -160,23 +160,22 @@ def _export(model, estimator, rest, staging, quantize):
     return node
 
 
-class _Network:
-    """Backbone (and head) as one ``nn.Module`` taking the collated inputs positionally, as ONNX wants them."""
+def _network(backbone, head, names):
+    """Backbone (and head) as one ``nn.Module`` taking the collated inputs positionally, as ONNX
+    wants them (defined here: this module is imported for serving, where torch is not)."""
+    from torch import nn
 
-    def __new__(cls, backbone, head, names):
-        from torch import nn
+    class Network(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = backbone
+            self.head = head
 
-        class Network(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.backbone = backbone
-                self.head = head
+        def forward(self, *inputs):
+            features = self.backbone(**dict(zip(names, inputs)))
+            return features if self.head is None else self.head(features)
 
-            def forward(self, *inputs):
-                features = self.backbone(**dict(zip(names, inputs)))
-                return features if self.head is None else self.head(features)
-
-        return Network().eval()
+    return Network().eval()
 
 
 def _plain_attention(network):
