@@ -60,14 +60,15 @@ def test_layerwise_lr_decay(make, texts):
 
 def test_linear_probe_head_matches_logistic_regression(make, texts, tiny_sbert):
     X, y = texts
-    est = make(lr=1e-12, weight_decay=0.0).fit(X, y)
+    est = make(lr=1e-12, weight_decay=0.0, contrastive_steps=0).fit(X, y)
     pipe = make_pipeline(PretrainedFeaturizer(tiny_sbert, device="cpu"), LogisticRegression(max_iter=1000)).fit(X, y)
     np.testing.assert_allclose(est.predict_proba(X), pipe.predict_proba(X), atol=1e-4)
 
 
 def test_linear_probe_never_sees_the_early_stopping_validation_rows(make, texts, tiny_sbert):
     X, y = np.asarray(texts[0], dtype=object), np.asarray(texts[1])
-    est = make(lr=1e-12, weight_decay=0.0, max_epochs=1, early_stopping=True, validation_fraction=0.25).fit(X, y)
+    est = make(lr=1e-12, weight_decay=0.0, max_epochs=1, early_stopping=True, validation_fraction=0.25,
+               contrastive_steps=0).fit(X, y)
     train, _ = est.net_.get_split_datasets(est.backbone_.prepare(X), (y == "pos").astype(np.int64))
     rows = np.asarray(train.indices)
     assert len(rows) == 27  # 36 rows less a stratified quarter

@@ -304,7 +304,7 @@ def test_linear_probe_start_honours_class_weight(texts, tiny_sbert):
     y = ["pos"] * 6 + ["neg"] * (len(X) - 6)
     weights = {"neg": 1.0, "pos": 6.0}
     clf = FineTunedClassifier(tiny_sbert, lr=1e-12, max_epochs=1, batch_size=8, device="cpu", random_state=0,
-                              class_weight=weights).fit(X, y)
+                              class_weight=weights, contrastive_steps=0).fit(X, y)
     features = PretrainedFeaturizer(tiny_sbert, device="cpu").fit(X).transform(X)
     expected = LogisticRegression(C=1.0, max_iter=1000, class_weight=weights).fit(features, y).predict_proba(features)
     np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-3)

@@ -102,6 +102,13 @@ class _BackboneEstimator(BaseEstimator):
             )
         if self.backbone_kwargs is not None and not isinstance(self.backbone_kwargs, dict):
             raise ValueError(f"backbone_kwargs must be a dict or None, got {type(self.backbone_kwargs).__name__}.")
+        steps = getattr(self, "contrastive_steps", 0)
+        if not (steps == "auto" or (isinstance(steps, numbers.Integral) and not isinstance(steps, bool) and steps >= 0)):
+            raise ValueError(f"contrastive_steps must be 'auto' or a non-negative integer, got {steps!r}.")
+        lr = getattr(self, "contrastive_lr", "auto")
+        if not (isinstance(lr, str) and lr == "auto") and not (
+                isinstance(lr, numbers.Real) and not isinstance(lr, bool) and lr > 0):
+            raise ValueError(f"contrastive_lr must be 'auto' or a positive number, got {lr!r}.")
         head_init = getattr(self, "head_init", "random")
         if head_init not in ("linear_probe", "random"):
             raise ValueError(f"head_init must be 'linear_probe' or 'random', got {head_init!r}.")
@@ -156,8 +163,12 @@ class _BackboneEstimator(BaseEstimator):
             train_index = np.arange(len(items))
             if net.train_split is not None:  # the rows early stopping trains on
                 train_index = np.asarray(net.get_split_datasets(items, targets.encoded)[0].indices)
+            steps = self._contrastive_steps(targets, train_index, net.module_)
+            if steps:
+                self._train_body(net, backbone, items, targets, train_index, steps, device, dtype)
             if getattr(self, "head_init", "random") == "linear_probe":
-                self._init_head(net.module_, spec, backbone, X, items, targets, device, train_index)
+                self._init_head(net.module_, spec, backbone, X, items, targets, device, train_index,
+                                pretrained_features=not steps)
             net.partial_fit(items, targets.encoded)
         _drop_training_state(net)
         # Fitted attributes are set only once training has succeeded, so a
@@ -167,10 +178,47 @@ class _BackboneEstimator(BaseEstimator):
         self.backbone_ = backbone
         self.net_ = net
         self.history_ = net.history
+        self.contrastive_steps_ = steps
         return self
 
-    def _init_head(self, module, spec, backbone, X, items, targets, device, train_index):
-        """LP-FT: start the head from a linear model fitted on the frozen features."""
+    # -- the contrastive body stage (few rows) ----------------------------------
+    def _contrastive_steps(self, targets, train_index, module):
+        """How many steps the contrastive stage runs (0: none); see ``contrastive_steps``."""
+        from ._contrastive import AUTO_MAX_ROWS_PER_CLASS, BATCH_ROWS, auto_steps
+
+        requested = getattr(self, "contrastive_steps", 0)
+        if module.frozen or len(train_index) < 2:  # nothing to train, or no pair
+            return 0
+        if requested != "auto":
+            return int(requested)
+        if self._similarity_kind(targets) != "labels":  # measured for single-label data only
+            return 0
+        rows_per_class = len(train_index) / targets.n_outputs
+        if rows_per_class > AUTO_MAX_ROWS_PER_CLASS:
+            return 0
+        return auto_steps(len(train_index), BATCH_ROWS)
+
+    def _similarity_kind(self, targets):
+        """How two rows' targets make a target similarity (see ``_contrastive.target_similarity``)."""
+        raise NotImplementedError
+
+    def _train_body(self, net, backbone, items, targets, train_index, steps, device, dtype):
+        from ._contrastive import auto_lr, train_body
+        from ._network import Collate
+
+        rows = items[train_index] if isinstance(items, np.ndarray) else [items[i] for i in train_index]
+        net.module_.train()
+        train_body(net.module_.backbone, rows, targets.encoded[train_index], self._similarity_kind(targets),
+                   steps=steps, lr=auto_lr(steps) if self.contrastive_lr == "auto" else self.contrastive_lr,
+                   weight_decay=self.weight_decay, device=device, dtype=dtype,
+                   collate=Collate(backbone), progress=bool(self.verbose))
+
+    def _init_head(self, module, spec, backbone, X, items, targets, device, train_index, pretrained_features=True):
+        """LP-FT: start the head from a linear model fitted on the frozen features.
+
+        ``pretrained_features``: whether the backbone still has its pretrained
+        weights, so that its features can come from the embedding cache.
+        """
         import torch
 
         from ..cache import cached_encode, feature_identity, stores_for
@@ -195,7 +243,7 @@ class _BackboneEstimator(BaseEstimator):
         # features: shared with it through the embedding cache, so that a
         # grid search over fine-tuning settings encodes each text once.
         identity = None
-        if backbone.input_kind in ("text", "image"):
+        if pretrained_features and backbone.input_kind in ("text", "image"):
             options = dict(self.backbone_kwargs or {})
             if self.precision != "fp32":  # reduced-precision features are other features
                 options["precision"] = self.precision

@@ -51,6 +51,9 @@ class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
             return MixedPrecisionNet, {"predict_nonlinearity": None}
         return MixedPrecisionClassifierNet, {"predict_nonlinearity": None}
 
+    def _similarity_kind(self, targets):
+        return "label_sets" if targets.attributes["multilabel_"] else "labels"
+
     def _probe_can_use(self, y, targets):
         if targets.attributes["multilabel_"]:
             return True

@@ -57,10 +57,34 @@ TRAINING_PARAMS = """
         ``GridSearchCV``) and take precedence over what skadapt would set.
 """
 
+CONTRASTIVE_PARAMS = """
+    contrastive_steps : "auto" or int >= 0, default="auto"
+        Steps of the contrastive body stage that runs before the head is
+        fitted (SetFit's idea): each step takes a batch of up to 32 training
+        rows and pulls the cosine similarity of every pair of their
+        embeddings towards 1 when the two rows share a label and towards 0
+        when they do not (multi-label: the Jaccard index of their label
+        sets; regression: ``exp(-d**2 / n_outputs)`` for the distance ``d``
+        between their standardised targets). Pairs are formed inside each
+        batch, never listed, so memory grows with the rows, not their
+        square. ``"auto"``: for single-label classification with at most
+        100 training rows per class, about ten passes over the rows (at
+        least 16 steps, at most 40); otherwise, and for multi-label or
+        regression ``y``, no stage (give a number to switch it on). ``0``:
+        never. Skipped when ``frozen_groups="all"``.
+    contrastive_lr : "auto" or float, default="auto"
+        Peak learning rate of the contrastive stage (AdamW, warm-up over a
+        tenth of its steps, then linear decay). ``"auto"``: 1e-4 for up to 20
+        steps and ``1e-4 * 20 / steps`` beyond, so that a longer stage moves
+        the backbone about as far as a short one.
+"""
+
 # The fitted attributes every fine-tuned or scratch estimator has, after its task's own.
 _FITTED = """\
     history_ : skorch.History
         Loss (and validation loss) per epoch.
+    contrastive_steps_ : int
+        Steps the contrastive body stage ran (0: none; always 0 when learning from scratch).
     backbone_ : skadapt.backbones.Backbone
         The backbone recipe with its fitted preprocessing (tokeniser, vocabulary).
     n_features_in_ : int

@@ -44,6 +44,9 @@ class _BackboneRegressor(RegressorMixin, _BackboneEstimator):
 
         return MixedPrecisionNet, {}
 
+    def _similarity_kind(self, targets):
+        return "values"
+
     def _linear_probe(self, features, targets, y):
         """Ridge regression on the frozen features, its alpha chosen by leave-one-out (RidgeCV)."""
         from sklearn.linear_model import RidgeCV

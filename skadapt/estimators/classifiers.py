@@ -1,7 +1,7 @@
 """The public classifiers: :class:`FineTunedClassifier` and :class:`ScratchClassifier`."""
 
 from ._classifier import _BackboneClassifier
-from ._docstrings import CLASSIFIER_ATTRIBUTES, CLASSIFIER_PARAMS, TRAINING_PARAMS
+from ._docstrings import CONTRASTIVE_PARAMS, CLASSIFIER_ATTRIBUTES, CLASSIFIER_PARAMS, TRAINING_PARAMS
 
 
 class FineTunedClassifier(_BackboneClassifier):
@@ -28,7 +28,7 @@ class FineTunedClassifier(_BackboneClassifier):
         ``"linear_probe"`` starts the head from a logistic regression (C=1)
         on the frozen features (one per label for multi-label ``y``);
         ``"random"`` starts it at random.
-""" + CLASSIFIER_PARAMS + TRAINING_PARAMS + CLASSIFIER_ATTRIBUTES + """
+""" + CONTRASTIVE_PARAMS + CLASSIFIER_PARAMS + TRAINING_PARAMS + CLASSIFIER_ATTRIBUTES + """
     Examples
     --------
     >>> from skadapt import FineTunedClassifier
@@ -54,6 +54,8 @@ class FineTunedClassifier(_BackboneClassifier):
         backbone="minilm",
         *,
         head_init="linear_probe",
+        contrastive_steps="auto",
+        contrastive_lr="auto",
         class_weight=None,
         threshold=0.5,
         lr=5e-5,
@@ -77,6 +79,8 @@ class FineTunedClassifier(_BackboneClassifier):
     ):
         self.backbone = backbone
         self.head_init = head_init
+        self.contrastive_steps = contrastive_steps
+        self.contrastive_lr = contrastive_lr
         self.class_weight = class_weight
         self.threshold = threshold
         self.lr = lr

@@ -1,6 +1,6 @@
 """The public regressors: :class:`FineTunedRegressor` and :class:`ScratchRegressor`."""
 
-from ._docstrings import REGRESSOR_ATTRIBUTES, REGRESSOR_PARAMS, TRAINING_PARAMS
+from ._docstrings import CONTRASTIVE_PARAMS, REGRESSOR_ATTRIBUTES, REGRESSOR_PARAMS, TRAINING_PARAMS
 from ._regressor import _BackboneRegressor
 
 
@@ -30,7 +30,7 @@ class FineTunedRegressor(_BackboneRegressor):
         ``"linear_probe"`` starts the head from a ridge regression on the
         frozen features (its alpha chosen by leave-one-out, ``RidgeCV``);
         ``"random"`` starts it at random.
-""" + REGRESSOR_PARAMS + TRAINING_PARAMS + REGRESSOR_ATTRIBUTES + """
+""" + CONTRASTIVE_PARAMS + REGRESSOR_PARAMS + TRAINING_PARAMS + REGRESSOR_ATTRIBUTES + """
     Examples
     --------
     >>> from skadapt import FineTunedRegressor
@@ -48,6 +48,8 @@ class FineTunedRegressor(_BackboneRegressor):
         backbone="minilm",
         *,
         head_init="linear_probe",
+        contrastive_steps="auto",
+        contrastive_lr="auto",
         loss="squared_error",
         lr=1e-4,
         max_epochs=3,
@@ -70,6 +72,8 @@ class FineTunedRegressor(_BackboneRegressor):
     ):
         self.backbone = backbone
         self.head_init = head_init
+        self.contrastive_steps = contrastive_steps
+        self.contrastive_lr = contrastive_lr
         self.loss = loss
         self.lr = lr
         self.max_epochs = max_epochs

