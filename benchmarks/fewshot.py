@@ -14,7 +14,7 @@ and scores the official test split. Each cell (method, set, size, seed) is
 appended to ``results/fewshot_cells.jsonl`` as soon as it is measured, so an
 interrupted run resumes where it stopped (``--fresh`` starts over); the
 report (mean ± std accuracy and fit seconds per cell) is printed and written
-to ``results/fewshot.md`` and to ``benchmarks/README.md``.
+to ``results/fewshot.md``, ``benchmarks/README.md`` and ``docs/fine-tuning.md``.
 
     python benchmarks/fewshot.py                          # everything (SetFit alone: about 70 min on 2 cores)
     python benchmarks/fewshot.py --methods finetune --datasets trec --sizes 8
@@ -52,6 +52,7 @@ METHODS = ("featurizer", "finetune", "setfit")
 RESULTS = Path(__file__).parent / "results"
 CELLS = RESULTS / "fewshot_cells.jsonl"
 README = Path(__file__).parent / "README.md"
+DOCS = Path(__file__).parents[1] / "docs" / "fine-tuning.md"
 
 
 def fit_featurizer(X, y, seed):
@@ -136,6 +137,16 @@ def summary(cells):
     return out
 
 
+def common_seed_means(cells, dataset, per_class):
+    """Mean accuracy of fine-tuning and of SetFit over the seeds both were measured on."""
+    accuracy = {}
+    for c in cells:
+        if c["dataset"] == dataset and c["per_class"] == per_class:
+            accuracy[c["method"], c["seed"]] = c["accuracy"]
+    seeds = [s for (m, s) in accuracy if m == "setfit" and ("finetune", s) in accuracy]
+    return tuple(np.mean([accuracy[m, s] for s in seeds]) for m in ("finetune", "setfit"))
+
+
 def markdown(cells, meta):
     stats = summary(cells)
     lines = [
@@ -157,6 +168,9 @@ def markdown(cells, meta):
             ft, sf, lr = row["finetune"], row["setfit"], row["featurizer"]
             beats = "—" if None in (ft, sf, lr) else ("yes" if ft[0] >= sf[0] and ft[0] >= lr[0] else
                                                       f"no ({100 * (ft[0] - max(sf[0], lr[0])):+.1f} points)")
+            if None not in (ft, sf) and ft[3] != sf[3]:  # compare on the seeds both have, too
+                shared = common_seed_means(cells, dataset, per_class)
+                beats += f"; seeds both ran: {shared[0]:.3f} vs {shared[1]:.3f}"
             ratio = "—" if None in (ft, sf) else f"{ft[2] / sf[2]:.2f}"
             lines.append(f"| {dataset} | {per_class} | {accuracy('featurizer')} | {accuracy('finetune')} | "
                          f"{accuracy('setfit')} | {times} | {beats} | {ratio} |")
@@ -166,15 +180,16 @@ def markdown(cells, meta):
     return "\n".join(lines)
 
 
-def write_readme_section(table):
-    """Replace the few-shot section of benchmarks/README.md (between its markers) with ``table``."""
+def write_sections(table):
+    """Put ``table`` between the few-shot markers of benchmarks/README.md and docs/fine-tuning.md."""
     begin, end = "<!-- fewshot:begin -->", "<!-- fewshot:end -->"
-    text = README.read_text()
-    if begin not in text:
-        text = text.rstrip() + f"\n\n## Few-shot (`fewshot.py`)\n\n{begin}\n{end}\n"
-    head, rest = text.split(begin, 1)
-    tail = rest.split(end, 1)[1]
-    README.write_text(f"{head}{begin}\n{table}\n{end}{tail}")
+    for page in (README, DOCS):
+        text = page.read_text()
+        if begin not in text:
+            raise SystemExit(f"{page} has no {begin} ... {end} markers for the table")
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
+        page.write_text(f"{head}{begin}\n{table}\n{end}{tail}")
 
 
 def peak_memory_run(stage_steps):
@@ -232,7 +247,7 @@ def main(argv=None):
     if args.fresh and CELLS.exists():
         CELLS.unlink()
     meta = (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-            f"{torch.get_num_threads()} threads per process.")
+            f"torch threads per process: {torch.get_num_threads()}.")
 
     if args.memory:
         off, on = peak_memory_run(0), peak_memory_run(50)
@@ -262,7 +277,7 @@ def main(argv=None):
     if memory.exists():
         table += "\n\n" + memory.read_text().strip()
     (RESULTS / "fewshot.md").write_text(table + "\n")
-    write_readme_section(table)
+    write_sections(table)
     print(table)
 
 

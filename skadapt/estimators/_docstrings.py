@@ -69,14 +69,13 @@ CONTRASTIVE_PARAMS = """
         batch, never listed, so memory grows with the rows, not their
         square. ``"auto"``: for single-label classification with at most
         100 training rows per class, about ten passes over the rows (at
-        least 16 steps, at most 40); otherwise, and for multi-label or
+        least 16 steps, at most 120); otherwise, and for multi-label or
         regression ``y``, no stage (give a number to switch it on). ``0``:
         never. Skipped when ``frozen_groups="all"``.
     contrastive_lr : "auto" or float, default="auto"
         Peak learning rate of the contrastive stage (AdamW, warm-up over a
-        tenth of its steps, then linear decay). ``"auto"``: 1e-4 for up to 20
-        steps and ``1e-4 * 20 / steps`` beyond, so that a longer stage moves
-        the backbone about as far as a short one.
+        tenth of its steps, then linear decay). ``"auto"``: 1e-4 for a stage
+        of up to 20 steps (a few dozen rows), 5e-5 for a longer one.
 """
 
 # The fitted attributes every fine-tuned or scratch estimator has, after its task's own.
