@@ -16,17 +16,18 @@ interrupted run resumes where it stopped (``--fresh`` starts over); the
 report (mean ± std accuracy and fit seconds per cell) is printed and written
 to ``results/fewshot.md``, ``benchmarks/README.md`` and ``docs/fine-tuning.md``.
 
-    python benchmarks/fewshot.py                          # everything (SetFit alone: about 70 min on 2 cores)
+    python benchmarks/fewshot.py                          # everything (SetFit alone: over 2 h on one core)
     python benchmarks/fewshot.py --methods finetune --datasets trec --sizes 8
     python benchmarks/fewshot.py --memory                 # peak memory of 100,000 rows with and without pairs
     python benchmarks/fewshot.py --report                 # the tables from the cells measured so far
 
-``--threads N`` sets torch's threads (and pins BLAS); the figures in the
-README were measured with one process per method group, one thread each, on
-the two cores side by side (see the README section).
+``--threads N`` sets torch's threads; the figures in the README were
+measured with one process per method group, one thread each, on the two
+cores side by side (see the README section).
 """
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -97,14 +98,20 @@ def fit_setfit(X, y, seed):
 FITS = {"featurizer": fit_featurizer, "finetune": fit_finetune, "setfit": fit_setfit}
 
 
+@functools.cache
+def splits(dataset):
+    """``(X_train, y_train), (X_test, y_test)``, read once per run."""
+    from skadapt.datasets import load_dataset
+
+    return tuple(load_dataset(dataset, split=split, return_X_y=True) for split in ("train", "test"))
+
+
 def run_cell(method, dataset, per_class, seed):
     from sklearn.metrics import accuracy_score
 
     from skadapt.cache.embeddings import clear_memory
-    from skadapt.datasets import load_dataset
 
-    X_train, y_train = load_dataset(dataset, split="train", return_X_y=True)
-    X_test, y_test = load_dataset(dataset, split="test", return_X_y=True)
+    (X_train, y_train), (X_test, y_test) = splits(dataset)
     X, y = per_class_subset(X_train, y_train, per_class, seed=seed)
     clear_memory()  # no features cached by an earlier cell: each fit costs what a fresh one costs
     start = time.perf_counter()
@@ -218,7 +225,7 @@ index = np.random.default_rng(0).integers(0, len(X), 100_000)
 X, y = [X[i] for i in index], np.asarray(y)[index]
 clf = FineTunedClassifier(contrastive_steps={stage_steps}, head_init="random", max_epochs=1,
                           callbacks=[StopAfter()], random_state=0).fit(X, y)
-print("STEPS", clf.contrastive_steps_, "PEAK", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print("PEAK", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return float(out.rsplit("PEAK", 1)[1])
