@@ -245,6 +245,13 @@ def main(argv=None):
     for name in args.methods.split(","):
         if name not in METHODS:
             parser.error(f"--methods: unknown method {name!r}; choose from {', '.join(METHODS)}")
+    if "setfit" in args.methods.split(",") and not (args.report or args.memory):
+        import importlib.util
+
+        # Before any cell runs, not after the cheap methods have spent their minutes.
+        missing = [m for m in ("setfit", "datasets") if importlib.util.find_spec(m) is None]
+        if missing:
+            parser.error(f"--methods setfit needs {' and '.join(missing)}: pip install -e .[bench]")
 
     import torch
 
