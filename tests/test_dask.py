@@ -210,7 +210,7 @@ def test_grid_search_on_dask_equals_the_local_one_and_loads_once_per_worker(clie
     for name, (est, grid) in searches.items():
         # log-loss rather than accuracy: equal probabilities, not just equal labels;
         # one torch thread here as in the workers, or sums run in another order
-        # and a few hundred training steps carry the rounding past rtol
+        # and the training steps carry the rounding past rtol
         with one_torch_thread():
             local = GridSearchCV(est, grid, cv=3, scoring="neg_log_loss", refit=False).fit(X, y)
         with joblib.parallel_backend("dask"):
