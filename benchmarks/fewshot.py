@@ -107,6 +107,7 @@ def splits(dataset):
 
 
 def run_cell(method, dataset, per_class, seed):
+    import torch
     from sklearn.metrics import accuracy_score
 
     from skadapt.cache.embeddings import clear_memory
@@ -119,7 +120,8 @@ def run_cell(method, dataset, per_class, seed):
     fit_s = time.perf_counter() - start
     accuracy = float(accuracy_score(y_test, model.predict(X_test)))
     return {"method": method, "dataset": dataset, "per_class": per_class, "seed": seed,
-            "train_rows": len(X), "accuracy": round(accuracy, 4), "fit_s": round(fit_s, 2)}
+            "train_rows": len(X), "accuracy": round(accuracy, 4), "fit_s": round(fit_s, 2),
+            "threads": torch.get_num_threads()}
 
 
 def read_cells():
@@ -174,7 +176,7 @@ def markdown(cells, meta):
             times = " / ".join("—" if row[m] is None else f"{row[m][2]:.1f}" for m in METHODS)
             ft, sf, lr = row["finetune"], row["setfit"], row["featurizer"]
             beats = "—" if None in (ft, sf, lr) else ("yes" if ft[0] >= sf[0] and ft[0] >= lr[0] else
-                                                      f"no ({100 * (ft[0] - max(sf[0], lr[0])):+.1f} points)")
+                                                      f"no ({100 * (ft[0] - max(sf[0], lr[0])):+.2f} points)")
             if None not in (ft, sf) and ft[3] != sf[3]:  # compare on the seeds both have, too
                 shared = common_seed_means(cells, dataset, per_class)
                 beats += f"; seeds both ran: {shared[0]:.3f} vs {shared[1]:.3f}"
@@ -182,8 +184,10 @@ def markdown(cells, meta):
             lines.append(f"| {dataset} | {per_class} | {accuracy('featurizer')} | {accuracy('finetune')} | "
                          f"{accuracy('setfit')} | {times} | {beats} | {ratio} |")
     lines.append("")
+    # The threads the cells were measured with, not this process's: --report may run with others.
+    threads = ", ".join(sorted({str(c["threads"]) for c in cells}))
     lines.append(f"Mean ± std over seeds {', '.join(map(str, SEEDS))} of the accuracy on the official test split; "
-                 f"fit seconds are means. {meta}")
+                 f"fit seconds are means. {meta}, torch threads per process: {threads}.")
     return "\n".join(lines)
 
 
@@ -260,8 +264,7 @@ def main(argv=None):
     RESULTS.mkdir(exist_ok=True)
     if args.fresh and CELLS.exists():
         CELLS.unlink()
-    meta = (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-            f"torch threads per process: {torch.get_num_threads()}.")
+    meta = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
 
     if args.memory:
         off, on = peak_memory_run(0), peak_memory_run(50)

@@ -38,7 +38,7 @@ def test_auto_runs_the_stage_only_on_few_rows_per_class(tiny_sbert, texts):
     assert FineTunedClassifier(tiny_sbert, **common).fit(many, y * 6).contrastive_steps_ == 0
     assert FineTunedClassifier(tiny_sbert, contrastive_steps=3, **common).fit(many, y * 6).contrastive_steps_ == 3
     assert FineTunedClassifier(tiny_sbert, frozen_groups="all", **common).fit(X, y).contrastive_steps_ == 0
-    # Regression and multi-label: measured on single-label data only, so "auto" leaves them alone.
+    # Regression (multi-label by the same rule): measured on single-label data only, so "auto" leaves it alone.
     assert FineTunedRegressor(tiny_sbert, **common).fit(X, np.arange(len(X), dtype=float)).contrastive_steps_ == 0
 
 
