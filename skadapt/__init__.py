@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API docs (read st
         ScratchClassifier,
         ScratchRegressor,
     )
+    from ._long_texts import LongTextWarning
     from .hookspecs import hookimpl
     from .persistence import load, save
     from .registry import (
@@ -36,6 +37,7 @@ _PUBLIC = {
     "DuplicateBackboneError": "skadapt.registry",
     "FineTunedClassifier": "skadapt.estimators",
     "FineTunedRegressor": "skadapt.estimators",
+    "LongTextWarning": "skadapt._long_texts",
     "PretrainedFeaturizer": "skadapt.estimators",
     "ScratchClassifier": "skadapt.estimators",
     "ScratchRegressor": "skadapt.estimators",
@@ -55,6 +57,7 @@ __all__ = [
     "DuplicateBackboneError",
     "FineTunedClassifier",
     "FineTunedRegressor",
+    "LongTextWarning",
     "PretrainedFeaturizer",
     "ScratchClassifier",
     "ScratchRegressor",

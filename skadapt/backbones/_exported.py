@@ -101,6 +101,12 @@ class ExportedBackbone(Backbone):
     def prepare(self, X):
         return self.recipe.prepare(X)
 
+    def prepare_whole(self, X):
+        return self.recipe.prepare_whole(X)
+
+    def sequence_limit(self):
+        return self.recipe.sequence_limit()
+
     def collate(self, items):
         return self.recipe.collate(items)
 

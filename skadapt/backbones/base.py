@@ -64,6 +64,23 @@ class Backbone:
         """Turn a list of items from :meth:`prepare` into a dict of tensors."""
         raise NotImplementedError
 
+    # -- long texts: optional, for text recipes ---------------------------------
+    def prepare_whole(self, X):
+        """Each text's ids with nothing cut (an object array of 1-D ``int64`` arrays), or ``None``.
+
+        The same ids as :meth:`prepare`, special tokens included, but without
+        truncation: the estimators' ``long_texts`` policy then truncates, keeps
+        head and tail, or cuts the text into chunks of :meth:`sequence_limit`
+        tokens (see ``skadapt._long_texts``). A text within the limit must
+        give exactly :meth:`prepare`'s ids. The default, ``None``, means the
+        recipe cannot: its own :meth:`prepare` (and truncation) is used.
+        """
+        return None
+
+    def sequence_limit(self):
+        """Tokens the module reads at once (after :meth:`build`), for :meth:`prepare_whole`; ``None`` if unbounded."""
+        return None
+
     def layer_groups(self, module):
         """Parameter-name prefixes of ``module``, grouped from input to output.
 
@@ -174,7 +191,7 @@ _TOKENIZER_LOCK = threading.Lock()
 
 def tokenize(tokenizer, texts, max_length):
     """Token ids of each text (a Hugging Face tokenizer), as an object array
-    of ``int64`` arrays, truncated to ``max_length``; no padding.
+    of ``int64`` arrays, truncated to ``max_length`` (``None``: whole); no padding.
 
     In chunks: a fast tokenizer returns a heavy ``Encoding`` object per text
     (tokens, offsets, masks), several times the ids' size; freed chunk by
@@ -188,10 +205,11 @@ def tokenize(tokenizer, texts, max_length):
         with _TOKENIZER_LOCK:
             encoded = tokenizer(
                 texts[start : start + TOKENIZE_CHUNK],
-                truncation=True,
+                truncation=max_length is not None,
                 max_length=max_length,
                 return_attention_mask=False,
                 return_token_type_ids=False,
+                verbose=False,  # whole texts past the model's limit are expected: they are cut afterwards
             )["input_ids"]
         for i, ids in enumerate(encoded, start=start):
             items[i] = np.asarray(ids, dtype=np.int64)

@@ -24,6 +24,7 @@ __all__ = [
     "load_dataset",
     "load_emobank",
     "load_goemotions",
+    "load_review_polarity",
     "load_sst2",
     "load_trec",
 ]
@@ -35,6 +36,7 @@ DATASET_SPLITS = MappingProxyType(
         "cr": ("train", "test"),
         "emobank": ("train", "dev", "test"),
         "goemotions": ("train", "dev", "test"),
+        "review_polarity": ("train", "test"),
         "sst2": ("train", "dev", "test"),
         "trec": ("train", "test"),
     }
@@ -50,6 +52,7 @@ _TASKS = MappingProxyType(
         "cr": "classification",
         "emobank": "regression",
         "goemotions": "multilabel",
+        "review_polarity": "classification",
         "sst2": "classification",
         "trec": "classification",
     }
@@ -112,7 +115,7 @@ def list_datasets():
     --------
     >>> from skadapt.datasets import list_datasets
     >>> list_datasets()
-    ['cr', 'emobank', 'goemotions', 'sst2', 'trec']
+    ['cr', 'emobank', 'goemotions', 'review_polarity', 'sst2', 'trec']
     """
     return sorted(DATASET_SPLITS)
 
@@ -198,12 +201,13 @@ def load_dataset(name, *, split="train", return_X_y=False, as_frame=False):
 
     Parameters
     ----------
-    name : {"cr", "emobank", "goemotions", "sst2", "trec"}
+    name : {"cr", "emobank", "goemotions", "review_polarity", "sst2", "trec"}
         Dataset to load; see :func:`list_datasets`.
     split : str, default="train"
         Split to load: one of ``DATASET_SPLITS[name]`` (``"train"``,
-        ``"test"`` and, except for ``"cr"`` and ``"trec"``, ``"dev"``), or
-        ``"all"`` for every split joined in the order train, dev, test.
+        ``"test"`` and, except for ``"cr"``, ``"review_polarity"`` and
+        ``"trec"``, ``"dev"``), or ``"all"`` for every split joined in the
+        order train, dev, test.
     return_X_y : bool, default=False
         If True, return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
@@ -220,13 +224,14 @@ def load_dataset(name, *, split="train", return_X_y=False, as_frame=False):
             The texts.
         target : ndarray, pandas Series or pandas DataFrame
             What is to be predicted for each text; its form depends on
-            ``task``. ``"classification"`` (``cr``, ``sst2``, ``trec``): the
-            label, an ndarray of str (dtype object) of shape (n_samples,), or a
-            Series named ``label``. ``"regression"`` (``emobank``): an ndarray
-            of float64 of shape (n_samples, 3), or a DataFrame with the
-            columns ``V``, ``A``, ``D``. ``"multilabel"`` (``goemotions``): a
-            0/1 indicator matrix, an ndarray of int64 of shape
-            (n_samples, 28), or a DataFrame with one column per label.
+            ``task``. ``"classification"`` (``cr``, ``review_polarity``,
+            ``sst2``, ``trec``): the label, an ndarray of str (dtype object)
+            of shape (n_samples,), or a Series named ``label``.
+            ``"regression"`` (``emobank``): an ndarray of float64 of shape
+            (n_samples, 3), or a DataFrame with the columns ``V``, ``A``,
+            ``D``. ``"multilabel"`` (``goemotions``): a 0/1 indicator matrix,
+            an ndarray of int64 of shape (n_samples, 28), or a DataFrame with
+            one column per label.
         target_names : ndarray of str, dtype object
             The sorted class labels of a classification set; otherwise the
             names of the target columns, in their order.
@@ -548,4 +553,69 @@ def load_goemotions(*, split="train", return_X_y=False, as_frame=False):
     """
     return load_dataset(
         "goemotions", split=split, return_X_y=return_X_y, as_frame=as_frame
+    )
+
+
+def load_review_polarity(*, split="train", return_X_y=False, as_frame=False):
+    """Load the movie-review polarity dataset v2.0 (long documents).
+
+    Full-length movie reviews labelled by the polarity of the reviewer's
+    rating (Pang & Lee 2004), 1000 positive and 1000 negative. Each text is a
+    whole review of about 750 words, so most are longer than the 256 or 512
+    tokens a sentence encoder reads. The split follows the authors' ten
+    cross-validation folds: train is folds 1-8, test folds 9-10.
+
+    =================   ===================================
+    Classes             2 (negative, positive)
+    Samples per split   train 1600, test 400
+    Features            text, one whole review each
+    =================   ===================================
+
+    Read more in ``load_review_polarity().DESCR``.
+
+    Parameters
+    ----------
+    split : {"train", "test", "all"}, default="train"
+        Split to load; ``"all"`` joins train and test in that order (folds 1
+        to 10).
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        If True, ``data`` and ``target`` are pandas Series and ``frame`` is a
+        DataFrame with the columns ``text`` and ``label``.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With the attributes ``data``, ``target``, ``target_names``,
+        ``frame``, ``DESCR``, ``name``, ``split`` and ``task``
+        (``"classification"``); see :func:`load_dataset`. The rows are in
+        fold order, 200 per fold: row ``i`` of the train split is in fold
+        ``i // 200 + 1``, row ``i`` of the test split in fold ``i // 200 + 9``.
+
+    (data, target) : tuple if ``return_X_y`` is True
+        The texts and their labels.
+
+    Examples
+    --------
+    >>> from skadapt.datasets import load_review_polarity
+    >>> X, y = load_review_polarity(split="test", return_X_y=True)
+    >>> len(X), len(y)
+    (400, 400)
+    >>> load_review_polarity().target_names
+    array(['negative', 'positive'], dtype=object)
+    >>> X[0][:49], y[0]
+    ('there were four movies that earned jamie lee curt', 'negative')
+
+    The authors' folds, to rebuild their 10-fold protocol on ``split="all"``:
+
+    >>> import numpy as np
+    >>> from sklearn.model_selection import PredefinedSplit
+    >>> X_all, y_all = load_review_polarity(split="all", return_X_y=True)
+    >>> folds = PredefinedSplit(np.arange(len(X_all)) // 200)
+    >>> folds.get_n_splits()
+    10
+    """
+    return load_dataset(
+        "review_polarity", split=split, return_X_y=return_X_y, as_frame=as_frame
     )

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..registry import get_backbone
 from . import _execution as x
+from . import _long as long
 from . import _validation as v
 
 
@@ -109,6 +110,7 @@ class _BackboneEstimator(BaseEstimator):
         if not (isinstance(lr, str) and lr == "auto") and not (
                 isinstance(lr, numbers.Real) and not isinstance(lr, bool) and lr > 0):
             raise ValueError(f"contrastive_lr must be 'auto' or a positive number, got {lr!r}.")
+        long.check(self, trainable=True)
         head_init = getattr(self, "head_init", "random")
         if head_init not in ("linear_probe", "random"):
             raise ValueError(f"head_init must be 'linear_probe' or 'random', got {head_init!r}.")
@@ -159,16 +161,18 @@ class _BackboneEstimator(BaseEstimator):
             net = self._make_net(backbone, targets, len(X), device, seed, dtype)
             net.initialize()  # builds the module, so the recipe can tokenise
             self._set_layerwise_lr(net)
-            items = backbone.prepare(X)
+            splitter = long.fit_splitter(self, backbone)
+            items, stats = long.prepare(backbone, splitter, X, self.backbone, "X")
             train_index = np.arange(len(items))
             if net.train_split is not None:  # the rows early stopping trains on
                 train_index = np.asarray(net.get_split_datasets(items, targets.encoded)[0].indices)
+            _fit_schedule(net, items, train_index, self.max_epochs, self.batch_size, self.warmup)
             steps = self._contrastive_steps(targets, train_index, net.module_)
             if steps:
                 self._train_body(net, backbone, items, targets, train_index, steps, device, dtype)
             if getattr(self, "head_init", "random") == "linear_probe":
                 self._init_head(net.module_, spec, backbone, X, items, targets, device, train_index,
-                                pretrained_features=not steps)
+                                pretrained_features=not steps, splitter=splitter)
             net.partial_fit(items, targets.encoded)
         _drop_training_state(net)
         # Fitted attributes are set only once training has succeeded, so a
@@ -179,6 +183,8 @@ class _BackboneEstimator(BaseEstimator):
         self.net_ = net
         self.history_ = net.history
         self.contrastive_steps_ = steps
+        self.text_splitter_ = splitter
+        self.long_text_stats_ = long.summary(stats)
         return self
 
     # -- the contrastive body stage (few rows) ----------------------------------
@@ -204,15 +210,17 @@ class _BackboneEstimator(BaseEstimator):
 
     def _train_body(self, net, backbone, items, targets, train_index, steps, device, dtype):
         from ._contrastive import auto_lr, train_body
-        from ._network import Collate
+        from ._network import Collate, PooledBackbone
 
         rows = items[train_index] if isinstance(items, np.ndarray) else [items[i] for i in train_index]
-        train_body(net.module_.backbone, rows, targets.encoded[train_index], self._similarity_kind(targets),
+        # Through the chunk pooling, so the stage sees the same pooled representation as the head.
+        train_body(PooledBackbone(net.module_.backbone, net.module_.pool), rows, targets.encoded[train_index], self._similarity_kind(targets),
                    steps=steps, lr=auto_lr(steps) if self.contrastive_lr == "auto" else self.contrastive_lr,
                    weight_decay=self.weight_decay, device=device, dtype=dtype,
                    collate=Collate(backbone), progress=bool(self.verbose))
 
-    def _init_head(self, module, spec, backbone, X, items, targets, device, train_index, pretrained_features=True):
+    def _init_head(self, module, spec, backbone, X, items, targets, device, train_index, pretrained_features=True,
+                   splitter=None):
         """LP-FT: start the head from a linear model fitted on the frozen features.
 
         ``pretrained_features``: whether the backbone still has its pretrained
@@ -236,7 +244,7 @@ class _BackboneEstimator(BaseEstimator):
         def encode_items(rows):
             return encode(backbone, module.backbone, rows, batch_size=self.batch_size, device=device,
                           progress=bool(self.verbose), desc="linear probe",
-                          dtype=x.check_precision(self.precision, device))
+                          dtype=x.check_precision(self.precision, device), pool=module.pool)
 
         # The untrained backbone computes exactly PretrainedFeaturizer's
         # features: shared with it through the embedding cache, so that a
@@ -246,10 +254,13 @@ class _BackboneEstimator(BaseEstimator):
             options = dict(self.backbone_kwargs or {})
             if self.precision != "fp32":  # reduced-precision features are other features
                 options["precision"] = self.precision
+            if splitter is not None:  # long texts cut another way are other features
+                options["long_texts"] = long.feature_policy(splitter)
             identity = feature_identity(spec, backbone, options)
         if identity is not None:
-            features = cached_encode(list(X), identity, stores_for(True),
-                                     lambda texts: encode_items(backbone.prepare(texts)))
+            features = cached_encode(
+                list(X), identity, stores_for(True),
+                lambda texts: encode_items(long.prepare(backbone, splitter, texts, self.backbone, "X", warn=False)[0]))
         else:
             features = encode_items(items)
         coef, intercept = self._linear_probe(features, targets, y)
@@ -286,7 +297,8 @@ class _BackboneEstimator(BaseEstimator):
         from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
         from skorch.dataset import ValidSplit
 
-        from ._network import BackboneWithHead, Collate, WarmupLinearDecay, adamw_options, length_grouped_loader
+        from ._network import (BackboneWithHead, Collate, WarmupLinearDecay, adamw_options, capped_loader,
+                               length_grouped_loader)
 
         n_train = n_samples - (math.ceil(n_samples * self.validation_fraction) if self.early_stopping else 0)
         total_steps = self.max_epochs * math.ceil(n_train / self.batch_size)
@@ -312,7 +324,9 @@ class _BackboneEstimator(BaseEstimator):
         collate = Collate(backbone)
         # Token sequences: batches of similar length carry little padding,
         # which made fine-tuning MiniLM on SST-2 about 1.4x faster.
-        iterator = {"iterator_train": length_grouped_loader} if backbone.input_kind == "text" else {}
+        # Chunked long texts: every batch also holds at most batch_size sequences.
+        iterator = ({"iterator_train": length_grouped_loader, "iterator_valid": capped_loader}
+                    if backbone.input_kind == "text" else {})
         on_gpu = torch.device(device).type == "cuda"
         criterion, criterion_kwargs = self._criterion(targets)
         net_class, net_kwargs = self._net_options(targets)
@@ -323,6 +337,7 @@ class _BackboneEstimator(BaseEstimator):
             module__pretrained=self._pretrained,
             module__dropout=self.head_dropout,
             module__frozen_groups=self.frozen_groups,
+            module__chunk_pooling=long.chunk_pooling(self, backbone),
             criterion=criterion,
             **{f"criterion__{k}": value for k, value in criterion_kwargs.items()},
             **adamw_options(self.weight_decay, device),
@@ -361,7 +376,7 @@ class _BackboneEstimator(BaseEstimator):
         X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
         from ._network import length_order
 
-        items = self.backbone_.prepare(X)
+        items, _ = long.prepare(self.backbone_, getattr(self, "text_splitter_", None), X, self.backbone, "X")
         # Predict longest rows first, as encoding does, so batches carry little
         # padding; then put the rows back in the caller's order.
         order = length_order(items)
@@ -370,6 +385,25 @@ class _BackboneEstimator(BaseEstimator):
         out = np.empty(raw.shape, dtype=np.float64)
         out[order] = raw
         return out
+
+
+def _fit_schedule(net, items, train_index, max_epochs, batch_size, warmup):
+    """Stretch the warm-up/decay schedule over the batches chunked long texts make.
+
+    ``_make_net`` counts ``ceil(rows / batch_size)`` batches per epoch; with
+    chunked texts a batch holds at most ``batch_size`` sequences, so there
+    are more, and the rate would reach 0 before the end of training.
+    """
+    from ._network import LengthGroupedBatches
+    from .._long_texts import n_sequences
+
+    sizes = np.fromiter((n_sequences(items[i]) for i in train_index), dtype=np.int64, count=len(train_index))
+    schedule = getattr(dict(net.callbacks_).get("lr_schedule"), "lr_lambda", None)
+    if not (sizes > 1).any() or not hasattr(schedule, "total_steps"):
+        return
+    lengths = np.fromiter((len(items[i]) for i in train_index), dtype=np.int64, count=len(train_index))
+    total = max_epochs * len(LengthGroupedBatches(lengths, batch_size, sizes=sizes))
+    schedule.total_steps, schedule.warmup_steps = max(1, total), round(warmup * total)
 
 
 def _drop_training_state(net):

@@ -57,6 +57,33 @@ TRAINING_PARAMS = """
         ``GridSearchCV``) and take precedence over what skadapt would set.
 """
 
+
+LONG_TEXT_PARAMS = """
+    long_texts : {"chunk", "truncate", "head_tail"}, default="chunk"
+        What happens to a text longer than the backbone reads at once
+        (MiniLM: 256 tokens, about 190 words; TextCNN: 256 words).
+        ``"chunk"`` cuts it into consecutive chunks of that many tokens, runs
+        each through the backbone and pools their features into one row
+        inside the network, so training sees the whole text and gradients
+        reach every chunk. ``"truncate"`` keeps the first tokens only;
+        ``"head_tail"`` keeps the first quarter and the last three quarters of
+        the limit (Sun et al., 2019). A text within the limit is read exactly
+        as before under every policy. When tokens are dropped, ``fit`` and
+        ``predict`` warn once (:class:`skadapt.LongTextWarning`) with the
+        count. See the "Long texts" guide for measured figures.
+    chunk_overlap : int, default=0
+        ``"chunk"``: tokens shared by neighbouring chunks (less than a chunk).
+    max_chunks : int, default=32
+        ``"chunk"``: at most this many chunks per text (32 chunks of MiniLM
+        are about 6,000 words); beyond it the first ``max_chunks - 1`` chunks
+        and the last one are read, and a warning says so. Bounds the memory
+        and time one very long text can take.
+    chunk_pooling : {"mean", "max", "attention"}, default="mean"
+        ``"chunk"``: how a text's chunk features become one row: their mean,
+        their maximum per feature, or a learned attention-weighted mean
+        (starting from the mean).
+"""
+
 CONTRASTIVE_PARAMS = """
     contrastive_steps : "auto" or int >= 0, default="auto"
         Steps of the contrastive body stage that runs before the head is
@@ -88,6 +115,16 @@ _FITTED = """\
         The backbone recipe with its fitted preprocessing (tokeniser, vocabulary).
     n_features_in_ : int
         Only for numeric-matrix backbones such as ``mlp``.
+    text_splitter_ : dict or None
+        Text backbones: how texts are cut to the backbone's limit (the
+        policy, the limit in tokens, overlap, bound and pooling); ``None``
+        for other inputs.
+    long_text_stats_ : dict or None
+        For the training texts: how many there were (``n_texts``), how many
+        exceeded the limit (``n_over_limit``) or needed more than
+        ``max_chunks`` chunks (``n_over_max_chunks``), their tokens
+        (``content_tokens``) and how many of those were not read
+        (``dropped_tokens``).
 """
 
 CLASSIFIER_PARAMS = """

@@ -10,6 +10,7 @@ from skorch.utils import TeeGenerator
 from torch import nn
 from tqdm.auto import tqdm
 
+from .. import _long_texts as lt
 from ..cache import build_module
 
 
@@ -26,9 +27,12 @@ class BackboneWithHead(nn.Module):
     features.
     """
 
-    def __init__(self, recipe, n_outputs, pretrained, dropout=0.0, frozen_groups=0):
+    def __init__(self, recipe, n_outputs, pretrained, dropout=0.0, frozen_groups=0, chunk_pooling=None):
         super().__init__()
         self.backbone = build_module(recipe, pretrained=pretrained, trainable=True)
+        # Between backbone and head, so that training sees a long text whole and
+        # gradients reach every chunk; None when texts are never chunked.
+        self.pool = ChunkPooling(chunk_pooling, recipe.out_features) if chunk_pooling else None
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(recipe.out_features, n_outputs))
         self.layer_groups = recipe.layer_groups(self.backbone)
         n_groups = len(self.layer_groups)
@@ -48,10 +52,94 @@ class BackboneWithHead(nn.Module):
     def forward(self, **batch):
         if self.frozen:
             with torch.no_grad():
-                features = self.backbone(**batch)
+                features = pooled_features(self.backbone, None, batch, keep_chunks=True)
         else:
-            features = self.backbone(**batch)
+            features = pooled_features(self.backbone, None, batch, keep_chunks=True)
+        if isinstance(features, tuple):  # chunk features, pooled here (attention pooling learns)
+            features = self.pool(*features)
         return self.head(features)
+
+
+class ChunkPooling(nn.Module):
+    """The features of a text's chunks pooled into one row: their mean, their
+    maximum per feature, or an attention-weighted mean.
+
+    Attention scores each chunk with a learned linear map and weights the
+    chunks by the softmax of the scores within their text. Its weights start
+    at zero, so training starts from the mean (the features the linear-probe
+    start reads). Dense over ``(rows, chunks)`` with a mask, so that it
+    exports to ONNX as plain gathers and reductions.
+    """
+
+    def __init__(self, mode, width):
+        super().__init__()
+        if mode not in lt.POOLINGS:
+            raise ValueError(f"chunk_pooling must be one of {lt.POOLINGS}, got {mode!r}.")
+        self.mode = mode
+        self.score = None
+        if mode == "attention":
+            self.score = nn.Linear(width, 1)
+            nn.init.zeros_(self.score.weight)
+            nn.init.zeros_(self.score.bias)
+
+    def forward(self, features, chunk_index, chunk_mask):
+        gathered = features[chunk_index]  # (rows, chunks, width)
+        mask = chunk_mask.unsqueeze(-1).to(gathered.dtype)
+        if self.mode == "max":
+            return gathered.masked_fill(mask == 0, float("-inf")).amax(dim=1)
+        if self.mode == "mean":
+            return (gathered * mask).sum(dim=1) / mask.sum(dim=1)
+        scores = self.score(gathered).squeeze(-1).masked_fill(chunk_mask == 0, float("-inf"))
+        weights = torch.softmax(scores, dim=1).unsqueeze(-1)
+        return (gathered * weights).sum(dim=1)
+
+
+def pooled_features(backbone, pool, batch, keep_chunks=False):
+    """One row of features per text: the backbone's, pooled over each text's
+    chunks by ``pool`` when the batch holds chunked texts (see :func:`collate_rows`).
+
+    ``keep_chunks``: return ``(chunk features, index, mask)`` unpooled instead.
+    """
+    if "chunk_index" not in batch:  # every text one sequence: today's path
+        return backbone(**batch)
+    batch = dict(batch)
+    index, mask = batch.pop("chunk_index"), batch.pop("chunk_mask")
+    features = backbone(**batch)
+    if keep_chunks:
+        return features, index, mask
+    if pool is None:
+        raise ValueError("a batch holds chunked texts, but the network has no chunk pooling.")
+    return pool(features, index, mask)
+
+
+class PooledBackbone(nn.Module):
+    """Backbone and chunk pooling as one module: texts in, one row each out
+    (the contrastive stage trains the body through it)."""
+
+    def __init__(self, backbone, pool):
+        super().__init__()
+        self.backbone = backbone
+        self.pool = pool
+
+    def forward(self, **batch):
+        return pooled_features(self.backbone, self.pool, batch)
+
+
+def collate_rows(recipe, items, always_chunked=False):
+    """The recipe's batch for ``items``; with chunked texts among them, their
+    chunks as rows plus ``chunk_index`` and ``chunk_mask`` (see ``_long_texts.layout``).
+
+    ``always_chunked``: the chunk inputs even when every text is one
+    sequence (an ONNX graph has one set of inputs).
+    """
+    laid = lt.force_layout(items) if always_chunked else lt.layout(items)
+    if laid is None:
+        return recipe.collate(items)
+    sequences, index, mask = laid
+    batch = recipe.collate(sequences)
+    batch["chunk_index"] = torch.from_numpy(index)
+    batch["chunk_mask"] = torch.from_numpy(mask)
+    return batch
 
 
 class Collate:
@@ -65,7 +153,7 @@ class Collate:
 
     def __call__(self, rows):
         items, targets = zip(*rows)
-        batch = self.backbone.collate(list(items))
+        batch = collate_rows(self.backbone, list(items))
         if isinstance(targets[0], torch.Tensor):  # skorch's placeholder when y is None
             return batch, torch.stack(targets)
         return batch, torch.as_tensor(np.asarray(targets))
@@ -109,39 +197,71 @@ class LengthGroupedBatches(torch.utils.data.Sampler):
     ``group_by_length`` of ``transformers.Trainer``; torch has no such sampler).
     Randomness comes from torch's global generator, like ``RandomSampler``,
     so ``random_state`` governs it.
+
+    ``sizes``: sequences per row (chunked long texts have several); a batch
+    then also holds at most ``batch_size`` sequences (see
+    ``_long_texts.capped_batches``), so its tokens stay bounded.
     """
 
-    def __init__(self, lengths, batch_size, pool=50, drop_last=False):
+    def __init__(self, lengths, batch_size, pool=50, drop_last=False, sizes=None):
         self.lengths = np.asarray(lengths)
         self.batch_size = int(batch_size)
         self.pool = int(pool)
         self.drop_last = bool(drop_last)
+        self.sizes = None if sizes is None or np.all(np.asarray(sizes) == 1) else np.asarray(sizes)
 
     def __len__(self):
+        if self.sizes is not None:  # chunked rows: the count of one drawn epoch (another's may differ by a few)
+            return len(self._batches(np.random.default_rng(0).permutation(len(self.lengths))))
         if self.drop_last:
             return len(self.lengths) // self.batch_size
         return -(-len(self.lengths) // self.batch_size)
 
-    def __iter__(self):
-        permutation = torch.randperm(len(self.lengths)).numpy()
+    def _batches(self, permutation):
         pool_size = self.batch_size * self.pool
         batches = []
         for start in range(0, len(permutation), pool_size):
             pool = permutation[start : start + pool_size]
             pool = pool[np.argsort(-self.lengths[pool], kind="stable")]
-            batches.extend(pool[i : i + self.batch_size] for i in range(0, len(pool), self.batch_size))
+            if self.sizes is None:
+                batches.extend(pool[i : i + self.batch_size] for i in range(0, len(pool), self.batch_size))
+            else:
+                batches.extend(np.asarray(b) for b in lt.capped_batches(pool, self.sizes, self.batch_size))
         if self.drop_last:  # only the last pool can end with a short batch
             batches = [batch for batch in batches if len(batch) == self.batch_size]
+        return batches
+
+    def __iter__(self):
+        batches = self._batches(torch.randperm(len(self.lengths)).numpy())
         for i in torch.randperm(len(batches)).tolist():
             yield batches[i].tolist()
+
+
+def _row_lengths(dataset):
+    """``(tokens, sequences)`` per row of a skorch dataset of token items."""
+    lengths = np.empty(len(dataset), dtype=np.int64)
+    sizes = np.empty(len(dataset), dtype=np.int64)
+    for i in range(len(dataset)):
+        item = dataset[i][0]
+        lengths[i], sizes[i] = len(item), lt.n_sequences(item)
+    return lengths, sizes
 
 
 def length_grouped_loader(dataset, batch_size, shuffle=True, drop_last=False, **kwargs):
     """skorch ``iterator_train`` for sequence inputs: a ``DataLoader`` over
     :class:`LengthGroupedBatches` (``shuffle`` is implied)."""
-    lengths = np.fromiter((len(dataset[i][0]) for i in range(len(dataset))), dtype=np.int64, count=len(dataset))
-    sampler = LengthGroupedBatches(lengths, batch_size, drop_last=drop_last)
+    lengths, sizes = _row_lengths(dataset)
+    sampler = LengthGroupedBatches(lengths, batch_size, drop_last=drop_last, sizes=sizes)
     return torch.utils.data.DataLoader(dataset, batch_sampler=sampler, **kwargs)
+
+
+def capped_loader(dataset, batch_size, shuffle=False, **kwargs):
+    """skorch ``iterator_valid`` for sequence inputs: rows in order, in batches of
+    ``batch_size`` rows and at most ``batch_size`` sequences (plain batching when
+    no text is chunked)."""
+    _, sizes = _row_lengths(dataset)
+    batches = lt.capped_batches(range(len(dataset)), sizes, batch_size)
+    return torch.utils.data.DataLoader(dataset, batch_sampler=batches, **kwargs)
 
 
 def length_order(items):
@@ -168,22 +288,24 @@ def to_device(batch, device):
 
 
 @torch.inference_mode()
-def encode(backbone, module, items, *, batch_size, device, progress=False, desc="encoding", dtype=None):
+def encode(backbone, module, items, *, batch_size, device, progress=False, desc="encoding", dtype=None, pool=None):
     """Run ``module`` over ``items`` in batches; return a float32 ``(n, d)`` array.
 
     Rows are batched longest first (as ``SentenceTransformer.encode`` does) and
     written into one preallocated array, so memory stays near the output size.
     ``dtype`` (``torch.bfloat16`` or ``torch.float16``) runs the module under
-    autocast; the features are returned as float32 all the same.
+    autocast; the features are returned as float32 all the same. Chunked
+    long texts are pooled by ``pool`` (a :class:`ChunkPooling`), and a batch
+    holds at most ``batch_size`` sequences.
     """
     order = length_order(items)
+    sizes = np.fromiter((lt.n_sequences(item) for item in items), dtype=np.int64, count=len(items))
     out = np.empty((len(items), backbone.out_features), dtype=np.float32)
-    starts = range(0, len(items), batch_size)
-    for start in tqdm(starts, desc=desc, disable=not progress, leave=False, unit="batch"):
-        index = order[start : start + batch_size]
-        batch = to_device(backbone.collate([items[i] for i in index]), device)
+    batches = lt.capped_batches(order, sizes, batch_size)
+    for index in tqdm(batches, desc=desc, disable=not progress, leave=False, unit="batch"):
+        batch = to_device(collate_rows(backbone, [items[i] for i in index]), device)
         with autocast(device, dtype):
-            features = module(**batch)
+            features = pooled_features(module, pool, batch)
         out[index] = features.float().cpu().numpy()
     return out
 

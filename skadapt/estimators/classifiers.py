@@ -1,7 +1,7 @@
 """The public classifiers: :class:`FineTunedClassifier` and :class:`ScratchClassifier`."""
 
 from ._classifier import _BackboneClassifier
-from ._docstrings import CONTRASTIVE_PARAMS, CLASSIFIER_ATTRIBUTES, CLASSIFIER_PARAMS, TRAINING_PARAMS
+from ._docstrings import CONTRASTIVE_PARAMS, CLASSIFIER_ATTRIBUTES, CLASSIFIER_PARAMS, LONG_TEXT_PARAMS, TRAINING_PARAMS
 
 
 class FineTunedClassifier(_BackboneClassifier):
@@ -28,7 +28,7 @@ class FineTunedClassifier(_BackboneClassifier):
         ``"linear_probe"`` starts the head from a logistic regression (C=1)
         on the frozen features (one per label for multi-label ``y``);
         ``"random"`` starts it at random.
-""" + CONTRASTIVE_PARAMS + CLASSIFIER_PARAMS + TRAINING_PARAMS + CLASSIFIER_ATTRIBUTES + """
+""" + CONTRASTIVE_PARAMS + CLASSIFIER_PARAMS + TRAINING_PARAMS + LONG_TEXT_PARAMS + CLASSIFIER_ATTRIBUTES + """
     Examples
     --------
     >>> from skadapt import FineTunedClassifier
@@ -70,6 +70,10 @@ class FineTunedClassifier(_BackboneClassifier):
         validation_fraction=0.1,
         n_iter_no_change=2,
         backbone_kwargs=None,
+        long_texts="chunk",
+        chunk_overlap=0,
+        max_chunks=32,
+        chunk_pooling="mean",
         callbacks=None,
         device="auto",
         precision="fp32",
@@ -95,6 +99,10 @@ class FineTunedClassifier(_BackboneClassifier):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.backbone_kwargs = backbone_kwargs
+        self.long_texts = long_texts
+        self.chunk_overlap = chunk_overlap
+        self.max_chunks = max_chunks
+        self.chunk_pooling = chunk_pooling
         self.callbacks = callbacks
         self.device = device
         self.precision = precision
@@ -115,7 +123,7 @@ class ScratchClassifier(_BackboneClassifier):
     ----------
     backbone : str, default="textcnn"
         Any registered backbone (``skadapt.list_backbones()``).
-""" + CLASSIFIER_PARAMS + TRAINING_PARAMS + CLASSIFIER_ATTRIBUTES + """
+""" + CLASSIFIER_PARAMS + TRAINING_PARAMS + LONG_TEXT_PARAMS + CLASSIFIER_ATTRIBUTES + """
     Examples
     --------
     >>> from skadapt import ScratchClassifier
@@ -146,6 +154,10 @@ class ScratchClassifier(_BackboneClassifier):
         validation_fraction=0.1,
         n_iter_no_change=2,
         backbone_kwargs=None,
+        long_texts="chunk",
+        chunk_overlap=0,
+        max_chunks=32,
+        chunk_pooling="mean",
         callbacks=None,
         device="auto",
         precision="fp32",
@@ -168,6 +180,10 @@ class ScratchClassifier(_BackboneClassifier):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.backbone_kwargs = backbone_kwargs
+        self.long_texts = long_texts
+        self.chunk_overlap = chunk_overlap
+        self.max_chunks = max_chunks
+        self.chunk_pooling = chunk_pooling
         self.callbacks = callbacks
         self.device = device
         self.precision = precision

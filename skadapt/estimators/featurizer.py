@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..cache import build_module, cached_encode, feature_identity, stores_for
 from ..registry import get_backbone
 from . import _execution as x
+from . import _long as long
 from . import _validation as v
 
 
@@ -37,7 +38,23 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
     pooling : {"mean", "cls", "max", "lasttoken", "weightedmean"} or None, default=None
         How token features become one vector; ``None`` keeps the model's.
     max_length : int or None, default=None
-        Tokens kept per text (longer ones are truncated); ``None`` keeps the model's.
+        Tokens the backbone reads at once; ``None`` keeps the model's (MiniLM: 256).
+    long_texts : {"chunk", "truncate", "head_tail"}, default="chunk"
+        What happens to a text longer than that. ``"chunk"`` cuts it into
+        consecutive chunks, encodes each and pools their features into one
+        row (see ``chunk_pooling``); ``"truncate"`` keeps the first tokens;
+        ``"head_tail"`` the first quarter and the last three quarters of the
+        limit (Sun et al., 2019). A text within the limit gets exactly the
+        features it always had. When tokens are dropped, ``transform`` warns
+        once (:class:`skadapt.LongTextWarning`).
+    chunk_overlap : int, default=0
+        ``"chunk"``: tokens shared by neighbouring chunks (less than a chunk).
+    max_chunks : int, default=32
+        ``"chunk"``: at most this many chunks per text; beyond it the first
+        ``max_chunks - 1`` and the last are read, with a warning.
+    chunk_pooling : {"mean", "max"}, default="mean"
+        ``"chunk"``: a long text's row is the mean of its chunks' features
+        or their maximum per feature (not normalised again).
     backbone_kwargs : dict, default=None
         Further backbone options.
     cache : bool, str, path or joblib.Memory, default=True
@@ -65,6 +82,9 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         featurizer of the same backbone and options in this process.
     n_features_out_ : int
         Width of the features.
+    text_splitter_ : dict or None
+        Text backbones: how long texts are cut (policy, limit in tokens,
+        overlap, bound, pooling); ``None`` for other inputs.
 
     Examples
     --------
@@ -85,6 +105,10 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         normalize=None,
         pooling=None,
         max_length=None,
+        long_texts="chunk",
+        chunk_overlap=0,
+        max_chunks=32,
+        chunk_pooling="mean",
         backbone_kwargs=None,
         cache=True,
         device="auto",
@@ -96,6 +120,10 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         self.normalize = normalize
         self.pooling = pooling
         self.max_length = max_length
+        self.long_texts = long_texts
+        self.chunk_overlap = chunk_overlap
+        self.max_chunks = max_chunks
+        self.chunk_pooling = chunk_pooling
         self.backbone_kwargs = backbone_kwargs
         self.cache = cache
         self.device = device
@@ -124,6 +152,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         self
         """
         v.check_positive(self.batch_size, "batch_size", numbers.Integral)
+        long.check(self, trainable=False)
         spec = get_backbone(self.backbone)
         if not spec.has_pretrained:
             raise ValueError(
@@ -139,12 +168,16 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         if spec.input_kind == "array":
             v.check_width(backbone, X, self.backbone)
         module = build_module(backbone, pretrained=True, trainable=False)  # shared, on the CPU
+        splitter = long.fit_splitter(self, backbone)  # once built: the recipe knows its limit
         if device != "cpu":  # a private copy: the shared module stays where others expect it
             module = copy.deepcopy(module).to(device)
         self.backbone_ = backbone
         self.module_ = module
         self.n_features_out_ = backbone.out_features
+        self.text_splitter_ = splitter
         identity_options = options if self.precision == "fp32" else {**options, "precision": self.precision}
+        if splitter is not None:  # long texts cut another way are other features
+            identity_options = {**identity_options, "long_texts": long.feature_policy(splitter)}
         self.cache_key_ = feature_identity(spec, backbone, identity_options) if stores else None
         return self
 
@@ -160,7 +193,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         """Features of ``X``: a float32 array of shape ``(n_samples, n_features_out_)``."""
         import torch
 
-        from ._network import encode
+        from ._network import ChunkPooling, encode
 
         check_is_fitted(self)
         X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
@@ -172,10 +205,14 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
             self.module_ = copy.deepcopy(self.module_).to(device)
 
         dtype = x.check_precision(self.precision, device)
+        splitter = getattr(self, "text_splitter_", None)
+        pool = ChunkPooling(splitter["pooling"], self.n_features_out_) if splitter else None
 
         def encode_texts(texts):
-            return encode(self.backbone_, self.module_, self.backbone_.prepare(texts),
-                          batch_size=self.batch_size, device=device, progress=bool(self.verbose), dtype=dtype)
+            # The warning counts the texts encoded now; those read from the cache were counted when encoded.
+            items, _ = long.prepare(self.backbone_, splitter, texts, self.backbone, "X", stacklevel=6)
+            return encode(self.backbone_, self.module_, items, batch_size=self.batch_size, device=device,
+                          progress=bool(self.verbose), dtype=dtype, pool=pool)
 
         stores = self._stores()
         if not stores or self.cache_key_ is None or self.backbone_.input_kind == "array":

@@ -1,6 +1,6 @@
 """The public regressors: :class:`FineTunedRegressor` and :class:`ScratchRegressor`."""
 
-from ._docstrings import CONTRASTIVE_PARAMS, REGRESSOR_ATTRIBUTES, REGRESSOR_PARAMS, TRAINING_PARAMS
+from ._docstrings import CONTRASTIVE_PARAMS, REGRESSOR_ATTRIBUTES, REGRESSOR_PARAMS, LONG_TEXT_PARAMS, TRAINING_PARAMS
 from ._regressor import _BackboneRegressor
 
 
@@ -30,7 +30,7 @@ class FineTunedRegressor(_BackboneRegressor):
         ``"linear_probe"`` starts the head from a ridge regression on the
         frozen features (its alpha chosen by leave-one-out, ``RidgeCV``);
         ``"random"`` starts it at random.
-""" + CONTRASTIVE_PARAMS + REGRESSOR_PARAMS + TRAINING_PARAMS + REGRESSOR_ATTRIBUTES + """
+""" + CONTRASTIVE_PARAMS + REGRESSOR_PARAMS + TRAINING_PARAMS + LONG_TEXT_PARAMS + REGRESSOR_ATTRIBUTES + """
     Examples
     --------
     >>> from skadapt import FineTunedRegressor
@@ -63,6 +63,10 @@ class FineTunedRegressor(_BackboneRegressor):
         validation_fraction=0.1,
         n_iter_no_change=2,
         backbone_kwargs=None,
+        long_texts="chunk",
+        chunk_overlap=0,
+        max_chunks=32,
+        chunk_pooling="mean",
         callbacks=None,
         device="auto",
         precision="fp32",
@@ -87,6 +91,10 @@ class FineTunedRegressor(_BackboneRegressor):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.backbone_kwargs = backbone_kwargs
+        self.long_texts = long_texts
+        self.chunk_overlap = chunk_overlap
+        self.max_chunks = max_chunks
+        self.chunk_pooling = chunk_pooling
         self.callbacks = callbacks
         self.device = device
         self.precision = precision
@@ -115,7 +123,7 @@ class ScratchRegressor(_BackboneRegressor):
     ----------
     backbone : str, default="textcnn"
         Any registered backbone (``skadapt.list_backbones()``).
-""" + REGRESSOR_PARAMS + TRAINING_PARAMS + REGRESSOR_ATTRIBUTES + """
+""" + REGRESSOR_PARAMS + TRAINING_PARAMS + LONG_TEXT_PARAMS + REGRESSOR_ATTRIBUTES + """
     Examples
     --------
     >>> from skadapt import ScratchRegressor
@@ -145,6 +153,10 @@ class ScratchRegressor(_BackboneRegressor):
         validation_fraction=0.1,
         n_iter_no_change=2,
         backbone_kwargs=None,
+        long_texts="chunk",
+        chunk_overlap=0,
+        max_chunks=32,
+        chunk_pooling="mean",
         callbacks=None,
         device="auto",
         precision="fp32",
@@ -166,6 +178,10 @@ class ScratchRegressor(_BackboneRegressor):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.backbone_kwargs = backbone_kwargs
+        self.long_texts = long_texts
+        self.chunk_overlap = chunk_overlap
+        self.max_chunks = max_chunks
+        self.chunk_pooling = chunk_pooling
         self.callbacks = callbacks
         self.device = device
         self.precision = precision

@@ -53,10 +53,19 @@ class BagOfWordsBackbone(Backbone):
         return _BagOfEmbeddings(len(self.vocabulary_) + 2, self.embedding_dim)
 
     def prepare(self, X):
+        return self._word_ids(X, self.max_length)
+
+    def prepare_whole(self, X):  # so that long texts can be cut into chunks (the estimators' long_texts)
+        return self._word_ids(X, None)
+
+    def sequence_limit(self):
+        return self.max_length
+
+    def _word_ids(self, X, max_length):
         items = np.empty(len(X), dtype=object)
         vocab = self.vocabulary_
         for i, text in enumerate(X):
-            tokens = self.analyzer_(text)[: self.max_length]
+            tokens = self.analyzer_(text)[:max_length]
             items[i] = np.fromiter((vocab.get(t, UNK) for t in tokens), dtype=np.int64, count=len(tokens))
         return items
 

@@ -111,6 +111,12 @@ class HFTextBackbone(HuggingFaceBackbone):
     def prepare(self, X):
         return tokenize(self.tokenizer_, X, self.max_length_)
 
+    def prepare_whole(self, X):
+        return tokenize(self.tokenizer_, X, None)
+
+    def sequence_limit(self):
+        return self.max_length_
+
     def collate(self, items):
         ids, mask = pad_batch(items, self.tokenizer_.pad_token_id or 0)
         return {"input_ids": ids, "attention_mask": mask}

@@ -1,0 +1,64 @@
+"""The estimators' long-text parameters: one splitter per fit, items per call, the warning.
+
+The cutting itself is in ``skadapt._long_texts`` (shared with ONNX serving);
+this module ties it to a backbone recipe and an estimator's parameters.
+"""
+
+from .. import _long_texts as lt
+
+def check(estimator, *, trainable):
+    lt.check_params(estimator.long_texts, estimator.chunk_overlap, estimator.max_chunks, estimator.chunk_pooling,
+                    trainable=trainable)
+
+
+def chunk_pooling(estimator, recipe):
+    """The pooling the network needs (``None``: texts are never chunked)."""
+    if recipe.input_kind != "text" or estimator.long_texts != "chunk":
+        return None
+    return estimator.chunk_pooling
+
+
+def fit_splitter(estimator, recipe):
+    """The state of the :class:`~skadapt._long_texts.TextSplitter` for a built recipe, or ``None``
+    when it takes no text or cannot read a text whole (then its own ``prepare`` truncates)."""
+    if recipe.input_kind != "text":
+        return None
+    limit = recipe.sequence_limit()
+    if limit is None or recipe.prepare_whole([""]) is None:
+        return None
+    front, back = lt.special_tokens(recipe.prepare_whole)
+    return lt.TextSplitter(estimator.long_texts, limit, front, back, overlap=estimator.chunk_overlap,
+                           max_chunks=estimator.max_chunks, pooling=estimator.chunk_pooling).state()
+
+
+def prepare(recipe, splitter, X, backbone, where, *, warn=True, stacklevel=4):
+    """``(items, stats)``: the recipe's items for ``X``, long texts cut as ``splitter`` says
+    (``stats``: ``None`` without a splitter), with a :class:`~skadapt._long_texts.LongTextWarning`
+    when tokens were dropped."""
+    if splitter is None:
+        return recipe.prepare(X), None
+    items, stats = lt.TextSplitter.from_state(splitter).split(recipe.prepare_whole(X))
+    if warn:
+        lt.warn_dropped(stats, backbone, where, stacklevel=stacklevel)
+    return items, stats
+
+
+def summary(stats):
+    """The counts a fitted estimator keeps (``long_text_stats_``)."""
+    if stats is None:
+        return None
+    keys = ("n_texts", "n_over_limit", "n_over_max_chunks", "content_tokens", "dropped_tokens")
+    return {k: int(stats[k]) for k in keys}
+
+
+def feature_policy(splitter):
+    """What of a splitter changes a text's frozen features: the embedding cache's key.
+
+    Attention pooling starts from the mean (zero weights), so the linear-probe
+    start of an estimator with it shares the mean-pooled features.
+    """
+    state = dict(splitter)
+    if state["policy"] != "chunk":
+        return {k: state[k] for k in ("policy", "limit")}
+    state["pooling"] = "mean" if state["pooling"] == "attention" else state["pooling"]
+    return state
