@@ -17,6 +17,7 @@ from skadapt.datasets import (
     load_dataset,
     load_emobank,
     load_goemotions,
+    load_review_polarity,
     load_sst2,
     load_trec,
 )
@@ -30,13 +31,21 @@ SIZES = {
     ("trec", "test"): 500,
     ("cr", "train"): 3016,
     ("cr", "test"): 755,
+    ("review_polarity", "train"): 1600,
+    ("review_polarity", "test"): 400,
 }
 CLASSES = {
     "sst2": ["negative", "positive"],
     "trec": ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"],
     "cr": ["negative", "positive"],
+    "review_polarity": ["negative", "positive"],
 }
-LOADERS = {"sst2": load_sst2, "trec": load_trec, "cr": load_cr}
+LOADERS = {
+    "sst2": load_sst2,
+    "trec": load_trec,
+    "cr": load_cr,
+    "review_polarity": load_review_polarity,
+}
 ALL_SPLITS = [
     (name, split) for name in CLASSES for split in (*DATASET_SPLITS[name], "all")
 ]
@@ -67,11 +76,14 @@ TARGET_SPLITS = [
 
 
 def test_registry():
-    assert list_datasets() == ["cr", "emobank", "goemotions", "sst2", "trec"]
+    assert list_datasets() == [
+        "cr", "emobank", "goemotions", "review_polarity", "sst2", "trec"
+    ]  # fmt: skip
     assert dict(DATASET_SPLITS) == {
         "cr": ("train", "test"),
         "emobank": ("train", "dev", "test"),
         "goemotions": ("train", "dev", "test"),
+        "review_polarity": ("train", "test"),
         "sst2": ("train", "dev", "test"),
         "trec": ("train", "test"),
     }
@@ -154,12 +166,15 @@ def test_na_like_texts_stay_strings():
         ("tre", "trec"),
         ("emobnak", "emobank"),
         ("go_emotions", "goemotions"),
+        ("review-polarity", "review_polarity"),
+        ("polarity", "review_polarity"),
     ],
 )
 def test_unknown_name(name, suggestion):
     message = (
         f"name={name!r} is not a bundled dataset; choose one of 'cr', 'emobank', "
-        f"'goemotions', 'sst2', 'trec' (did you mean {suggestion!r}?)."
+        f"'goemotions', 'review_polarity', 'sst2', 'trec' (did you mean "
+        f"{suggestion!r}?)."
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         load_dataset(name)
@@ -167,7 +182,10 @@ def test_unknown_name(name, suggestion):
 
 @pytest.mark.parametrize("name", ["imdb", None])
 def test_unknown_name_without_suggestion(name):
-    message = r"choose one of 'cr', 'emobank', 'goemotions', 'sst2', 'trec'\.$"
+    message = (
+        r"choose one of 'cr', 'emobank', 'goemotions', 'review_polarity', 'sst2', "
+        r"'trec'\.$"
+    )
     with pytest.raises(ValueError, match=message):
         load_dataset(name)
 
@@ -203,6 +221,95 @@ def test_results_are_fresh_objects():
     assert again.target_names.tolist() == CLASSES["trec"]
     assert load_trec(as_frame=True).frame["label"].value_counts()["NUM"] == 896
 
+
+# -- long documents (review_polarity) ------------------------------------------
+def _words(texts):
+    return np.array([len(text.split()) for text in texts])
+
+
+@pytest.mark.parametrize(("split", "n"), [("train", 1600), ("test", 400)])
+def test_review_polarity_shapes_and_balance(split, n):
+    bunch = load_review_polarity(split=split)
+    assert len(bunch.data) == bunch.target.shape[0] == n
+    assert bunch.target.shape == (n,)
+    assert bunch.target_names.tolist() == ["negative", "positive"]
+    assert set(bunch.target) == {"negative", "positive"}
+    assert (bunch.target == "positive").sum() == (bunch.target == "negative").sum()
+    # Rows are in fold order, 200 per fold, each fold balanced.
+    for fold in np.split(bunch.target, n // 200):
+        assert (fold == "positive").sum() == (fold == "negative").sum() == 100
+
+
+def test_review_polarity_return_X_y():
+    X, y = load_review_polarity(split="test", return_X_y=True)
+    bunch = load_review_polarity(split="test")
+    assert isinstance(X, list) and isinstance(y, np.ndarray)
+    assert X == bunch.data
+    np.testing.assert_array_equal(y, bunch.target)
+    assert X[0].startswith("there were four movies that earned jamie lee curtis")
+    assert y[0] == "negative"
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_review_polarity_texts_are_long(split):
+    words = _words(load_review_polarity(split=split).data)
+    assert words.mean() > 500
+    assert np.median(words) > 500
+    assert (words > 256).mean() > 0.95
+    assert (words > 512).mean() > 0.7
+
+
+def test_review_polarity_length_statistics_match_descr():
+    train, test = load_review_polarity(), load_review_polarity(split="test")
+    for bunch, mean, median, longest in [
+        (train, "746.0", "697", 2678),
+        (test, "747.9", "689", 2033),
+    ]:
+        words = _words(bunch.data)
+        assert f"{words.mean():.1f}" == mean
+        assert f"{np.median(words):g}" == median
+        assert words.max() == longest
+        assert f"{words.mean():.1f}" in bunch.DESCR
+    assert "98.1% (1569)" in train.DESCR and "76.4% (1222)" in train.DESCR
+
+
+def test_review_polarity_no_overlap():
+    train = load_review_polarity().data
+    test = load_review_polarity(split="test").data
+    assert len(set(train)) == len(train)
+    assert len(set(test)) == len(test)
+    assert not set(train) & set(test)
+    everything = load_review_polarity(split="all").data
+    assert everything == train + test
+
+
+def test_review_polarity_descr():
+    descr = load_review_polarity().DESCR
+    assert descr.startswith(".. _review_polarity_dataset:")
+    for fact in (
+        "Pang, B. and Lee, L. (2004)",
+        "A Sentimental Education",
+        "(ACL 2004)",
+        "54b73f0a8b25ed7ea9b68c632c2ab03c4372e93b",
+        "License",
+        "folds 1-8",
+        "folds 9-10",
+        "10-fold cross-validation",
+        "86.4",
+        "89.45",
+        "all-MiniLM-L6-v2",
+    ):
+        assert fact in descr
+
+
+def test_review_polarity_split_errors():
+    with pytest.raises(ValueError, match=r"^split='dev' is not a split of 'review_p"):
+        load_review_polarity(split="dev")
+    message = "choose one of 'train', 'test', 'all' (did you mean 'test'?)."
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_review_polarity(split="tset")
+    with pytest.raises(TypeError):
+        load_review_polarity("train")  # split is keyword-only
 
 
 # -- regression (emobank) and multi-label (goemotions) -------------------------

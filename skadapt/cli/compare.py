@@ -18,6 +18,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from tqdm.auto import tqdm
 
+from .._long_texts import LongTextWarning
 from ..cache.embeddings import clear_memory
 from ._errors import UsageError
 
@@ -70,8 +71,9 @@ def primary_metric(task):
 
 
 def make_estimator(strategy, *, backbone, max_epochs, seed, verbose, scratch_backbone="textcnn", task="classification",
-                   n_rows=None):
-    """The estimator behind each strategy name, for ``task`` and ``n_rows`` training rows."""
+                   n_rows=None, long_texts="chunk"):
+    """The estimator behind each strategy name, for ``task`` and ``n_rows`` training rows
+    (``long_texts``: the policy of the neural ways for texts past their backbone's limit)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline
 
@@ -81,12 +83,13 @@ def make_estimator(strategy, *, backbone, max_epochs, seed, verbose, scratch_bac
     regression = task == "regression"  # multi-label: the classifiers, given the 0/1 indicator matrix
     if strategy == "scratch":
         scratch = ScratchRegressor if regression else ScratchClassifier
-        return scratch(backbone=scratch_backbone, random_state=seed, verbose=verbose, **epochs)
+        return scratch(backbone=scratch_backbone, random_state=seed, verbose=verbose, long_texts=long_texts, **epochs)
     if strategy == "finetune":
         finetuned = FineTunedRegressor if regression else FineTunedClassifier
-        return finetuned(backbone=backbone, random_state=seed, verbose=verbose, **epochs)
+        return finetuned(backbone=backbone, random_state=seed, verbose=verbose, long_texts=long_texts, **epochs)
     if strategy == "transfer":
-        return make_pipeline(PretrainedFeaturizer(backbone=backbone, verbose=verbose), make_head(strategy, task, n_rows))
+        return make_pipeline(PretrainedFeaturizer(backbone=backbone, verbose=verbose, long_texts=long_texts),
+                             make_head(strategy, task, n_rows))
     return make_pipeline(TfidfVectorizer(), make_head(strategy, task, n_rows))
 
 
@@ -107,6 +110,22 @@ def make_head(strategy, task, n_rows=None):
     if strategy == "transfer":
         return GridSearchCV(LogisticRegression(max_iter=2000), {"C": np.logspace(-2, 3, 6)}, cv=3)
     return LogisticRegression(max_iter=1000)
+
+
+def long_text_counts(model, X_train):
+    """``{"long_texts", "over_limit", "limit", "dropped_share"}`` for a fitted strategy's training texts:
+    how many were past its backbone's limit, and what its policy did with them (TF-IDF reads every word)."""
+    from ..estimators._long import prepare, summary
+
+    estimator = model.steps[0][1] if hasattr(model, "steps") else model
+    splitter = getattr(estimator, "text_splitter_", None)
+    if splitter is None:
+        return {"long_texts": None if hasattr(estimator, "backbone_") else "whole text"}
+    stats = getattr(estimator, "long_text_stats_", None)
+    if stats is None:  # the featurizer learns nothing in fit: count now
+        stats = summary(prepare(estimator.backbone_, splitter, X_train, estimator.backbone, "X", warn=False)[1])
+    return {"long_texts": splitter["policy"], "over_limit": stats["n_over_limit"], "limit": splitter["limit"],
+            "dropped_share": round(stats["dropped_tokens"] / max(1, stats["content_tokens"]), 4)}
 
 
 def _finite(value):
@@ -256,7 +275,8 @@ class Comparison:
     """
 
     def __init__(self, evaluation, strategies, sizes, *, backbone="minilm", scratch_backbone="textcnn",
-                 max_epochs=None, time_budget=None, seed=0, verbose=0, keep_models=False, threshold=0.5):
+                 max_epochs=None, time_budget=None, seed=0, verbose=0, keep_models=False, threshold=0.5,
+                 long_texts="chunk"):
         self.evaluation = evaluation
         self.strategies = strategies
         self.sizes = sizes
@@ -268,6 +288,7 @@ class Comparison:
         self.verbose = verbose
         self.keep_models = keep_models
         self.threshold = threshold  # multi-label: every strategy's probabilities cut at this
+        self.long_texts = long_texts
         self.models = {}  # strategy -> model fitted on all training rows, when keep_models
         self._rate = {}  # strategy -> measured seconds per training row
 
@@ -340,27 +361,32 @@ class Comparison:
     def _fit_folds(self, strategy, size, bar):
         ev = self.evaluation
         metrics = METRICS[ev.task]
-        scored, times = [], []
+        scored, times, long_texts = [], [], None
         for train_index, test_index in ev.folds:
             subset = subsample(train_index, ev.y, size, self.seed, stratify=ev.stratified)
             model = make_estimator(strategy, backbone=self.backbone, max_epochs=self.max_epochs, seed=self.seed,
                                    verbose=self.verbose, scratch_backbone=self.scratch_backbone, task=ev.task,
-                                   n_rows=len(subset))
+                                   n_rows=len(subset), long_texts=self.long_texts)
             X_train = [ev.X[i] for i in subset]
             X_test = [ev.X[i] for i in test_index]
             # Each fit and prediction is timed as a user's single run would
             # be: no features cached by an earlier fit (loaded weights stay
             # shared; reading them is a one-off cost of the process).
             clear_memory()
-            start = time.perf_counter()
-            model.fit(X_train, ev.y[subset])
-            fit_s = time.perf_counter() - start
-            start = time.perf_counter()
-            if ev.task == "multilabel":  # one cut for every strategy, the estimators' and sklearn's alike
-                predicted = (model.predict_proba(X_test) >= self.threshold).astype(int)
-            else:
-                predicted = model.predict(X_test)
-            predict_s = time.perf_counter() - start
+            with warnings.catch_warnings():
+                # The table says how many texts were past the limit and what was done with them.
+                warnings.simplefilter("ignore", LongTextWarning)
+                start = time.perf_counter()
+                model.fit(X_train, ev.y[subset])
+                fit_s = time.perf_counter() - start
+                start = time.perf_counter()
+                if ev.task == "multilabel":  # one cut for every strategy, the estimators' and sklearn's alike
+                    predicted = (model.predict_proba(X_test) >= self.threshold).astype(int)
+                else:
+                    predicted = model.predict(X_test)
+                predict_s = time.perf_counter() - start
+            if not long_texts:
+                long_texts = long_text_counts(model, X_train)
             fold = scores(ev.task, ev.y[test_index], predicted)
             scored.append([fold[m] for m in metrics])
             times.append((fit_s, 1000 * predict_s / len(X_test)))
@@ -370,7 +396,8 @@ class Comparison:
         fit_s, predict_s = np.mean(times, axis=0)
         self._rate[strategy] = (fit_s / len(subset), predict_s / 1000)
         result = {m: _finite(v) for m, v in zip(metrics, np.mean(scored, axis=0))}
-        result.update({"fit_s": round(float(fit_s), 3), "predict_s_per_1k": round(float(predict_s), 3), "status": "ok"})
+        result.update({"fit_s": round(float(fit_s), 3), "predict_s_per_1k": round(float(predict_s), 3), "status": "ok",
+                       **long_texts})
         if len(scored) > 1:
             result[f"{metrics[0]}_std"] = _finite(np.std([s[0] for s in scored]))
         return result

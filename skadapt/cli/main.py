@@ -34,7 +34,7 @@ def build_parser():
                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     cmp.add_argument("data", nargs="?", default="sst2",
                      help="a CSV, TSV, JSON-lines or Parquet file, a bundled dataset (sst2, trec, cr, emobank, "
-                          "goemotions), or a folder of images with one subfolder per class")
+                          "goemotions, review_polarity), or a folder of images with one subfolder per class")
     cmp.add_argument("--text-column", default="text")
     cmp.add_argument("--label-column", action="append", metavar="NAME",
                      help="the label column (default: label); several, repeated or as V,A,D, are the outputs of "
@@ -65,6 +65,10 @@ def build_parser():
                       "or the dataset's own test split for bundled data)")
     held.add_argument("--cv", type=int, help="K-fold cross-validation instead of one held-out set (stratified "
                       "for classification)")
+    cmp.add_argument("--long-texts", choices=("chunk", "truncate", "head_tail"), default="chunk",
+                     help="texts past a backbone's limit (MiniLM: 256 tokens; TextCNN: 256 words): read in chunks "
+                     "whose features are pooled (default), cut to the first tokens, or to the head and the tail; "
+                     "the table says how many texts were past the limit")
     cmp.add_argument("--max-epochs", type=int, help="epochs for scratch and finetune (default: each estimator's own)")
     cmp.add_argument("--time-budget", type=float, help="seconds; fits estimated to exceed what is left are skipped")
     cmp.add_argument("--output", default="skadapt-results", help="folder for results.json, results.csv, learning_curve.png")
@@ -188,7 +192,7 @@ def run_compare(args):
     comparison = Comparison(evaluation, strategies, sizes, backbone=args.backbone,
                             scratch_backbone=args.scratch_backbone, max_epochs=args.max_epochs,
                             time_budget=args.time_budget, seed=args.seed, verbose=int(args.verbose),
-                            keep_models=bool(args.save_best), threshold=threshold)
+                            keep_models=bool(args.save_best), threshold=threshold, long_texts=args.long_texts)
     comparison.check_sizes()
     print(f"{data.name}: {data.task}, {evaluation.n_train} training rows; evaluation: {evaluation.description}",
           file=sys.stderr)
@@ -278,7 +282,7 @@ def save_best(comparison, results, evaluation, data, args, threshold=0.5):
         print(f"refitting {winner} on all {len(train)} training rows ...", file=sys.stderr)
         model = make_estimator(winner, backbone=args.backbone, max_epochs=args.max_epochs, seed=args.seed,
                                verbose=int(args.verbose), scratch_backbone=args.scratch_backbone, task=data.task,
-                               n_rows=len(train))
+                               n_rows=len(train), long_texts=args.long_texts)
         model.fit([evaluation.X[i] for i in train], evaluation.y[train])
     # predict needs to know which columns to write: the task and the names of outputs or labels
     about = {"task": data.task, "target_names": data.target_names,

@@ -15,7 +15,8 @@ LABELS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "rmse": "RMSE", "mae":
 
 def columns(task):
     """The CSV's columns, in order."""
-    return ["strategy", "train_size", "train_rows", *METRICS[task], "fit_s", "predict_s_per_1k", "status"]
+    return ["strategy", "train_size", "train_rows", *METRICS[task], "fit_s", "predict_s_per_1k", "long_texts",
+            "over_limit", "limit", "dropped_share", "status"]
 
 
 def metric_label(metric):
@@ -35,13 +36,22 @@ def format_table(results, task="classification"):
         lines.append([
             mark, row["strategy"], str(row["train_rows"]) + (" (all)" if row["train_size"] == "all" else ""),
             *figures, f"{row['fit_s']:.1f}" if ok else "-", f"{row['predict_s_per_1k']:.2f}" if ok else "-",
-            "" if ok else row["status"],
+            long_text_note(row) if ok else row["status"],
         ])
     widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
     left = (1, len(header) - 1)  # strategy and note read as text
     render = lambda cells: "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
     out = [render(header), render(["-" * w for w in widths])] + [render(r) for r in lines]
     return "\n".join(line.rstrip() for line in out) + f"\n* best {metric_label(primary_metric(task))} at that train size"
+
+
+def long_text_note(row):
+    """What a strategy did with training texts past its backbone's limit ("" when there were none)."""
+    if not row.get("over_limit"):
+        return ""
+    unit = "words" if row.get("strategy") == "scratch" else "tokens"
+    kept = "read whole" if not row.get("dropped_share") else f"{row['dropped_share']:.0%} of their tokens dropped"
+    return f"{row['over_limit']} texts over {row['limit']} {unit}: {row['long_texts']}, {kept}"
 
 
 def plot(results, path, title, task="classification"):

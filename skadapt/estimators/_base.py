@@ -214,8 +214,9 @@ class _BackboneEstimator(BaseEstimator):
 
         rows = items[train_index] if isinstance(items, np.ndarray) else [items[i] for i in train_index]
         # Through the chunk pooling, so the stage sees the same pooled representation as the head.
-        train_body(PooledBackbone(net.module_.backbone, net.module_.pool), rows, targets.encoded[train_index], self._similarity_kind(targets),
-                   steps=steps, lr=auto_lr(steps) if self.contrastive_lr == "auto" else self.contrastive_lr,
+        body = PooledBackbone(net.module_.backbone, net.module_.pool)
+        lr = auto_lr(steps) if self.contrastive_lr == "auto" else self.contrastive_lr
+        train_body(body, rows, targets.encoded[train_index], self._similarity_kind(targets), steps=steps, lr=lr,
                    weight_decay=self.weight_decay, device=device, dtype=dtype,
                    collate=Collate(backbone), progress=bool(self.verbose))
 

@@ -136,6 +136,15 @@ def row_weights(y, kind):
     return 1.0 / counts[inverse]
 
 
+def rows_per_batch(items):
+    """Rows per step: ``BATCH_ROWS``, or fewer when long texts are read as several chunks,
+    so that a step holds about ``BATCH_ROWS`` sequences on average (bounded memory)."""
+    from .._long_texts import n_sequences
+
+    mean = np.mean([n_sequences(item) for item in items]) if len(items) else 1.0
+    return max(2, int(BATCH_ROWS // mean))
+
+
 def train_body(module, items, y, kind, *, steps, lr, weight_decay, device, dtype, collate, progress):
     """Run the contrastive stage on ``module`` (the backbone, trained in place)."""
     from skorch.callbacks import LRScheduler, ProgressBar
@@ -143,7 +152,7 @@ def train_body(module, items, y, kind, *, steps, lr, weight_decay, device, dtype
 
     from ._network import MixedPrecisionNet, WarmupLinearDecay, adamw_options
 
-    sampler = ContrastiveBatches(row_weights(y, kind), BATCH_ROWS, steps)
+    sampler = ContrastiveBatches(row_weights(y, kind), rows_per_batch(items), steps)
     callbacks = [("lr_schedule", LRScheduler(
         policy=torch.optim.lr_scheduler.LambdaLR,
         lr_lambda=WarmupLinearDecay(steps, round(0.1 * steps)),

@@ -83,7 +83,8 @@ class ChunkPooling(nn.Module):
             nn.init.zeros_(self.score.bias)
 
     def forward(self, features, chunk_index, chunk_mask):
-        gathered = features[chunk_index]  # (rows, chunks, width)
+        # index_select + reshape rather than features[chunk_index]: one Gather in ONNX
+        gathered = features.index_select(0, chunk_index.reshape(-1)).reshape(*chunk_index.shape, -1)
         mask = chunk_mask.unsqueeze(-1).to(gathered.dtype)
         if self.mode == "max":
             return gathered.masked_fill(mask == 0, float("-inf")).amax(dim=1)

@@ -168,8 +168,12 @@ def _rebuild_net(estimator, recipe, node, fitted, folder):
     net = estimator._make_net(recipe, targets, 1, device, 0, x.check_precision(estimator.precision, device))
     net.set_params(module__pretrained=True)  # the recipe is the saved backbone: its weights, not a fresh draw
     net.initialize()
-    head = {k.removeprefix("head."): t for k, t in load_file(_path(folder, node["head"])).items()}
+    tensors = load_file(_path(folder, node["head"]))
+    head = {k.removeprefix("head."): t for k, t in tensors.items() if k.startswith("head.")}
     net.module_.head.load_state_dict(head, strict=True)  # into the module skorch already put on the device
+    if net.module_.pool is not None:
+        pool = {k.removeprefix("pool."): t for k, t in tensors.items() if k.startswith("pool.")}
+        net.module_.pool.load_state_dict(pool, strict=True)
     with open(_path(folder, node["history"]), encoding="utf-8") as file:
         net.history_ = History(from_json(json.load(file)))
     _drop_training_state(net)

@@ -196,6 +196,8 @@ def _write_skadapt(estimator, staging, path):
     write_backbone(estimator.backbone_, module.backbone, os.path.join(folder, "backbone"), estimator.backbone,
                    trained_by)
     head = {f"head.{k}": t.detach().cpu().contiguous() for k, t in module.head.state_dict().items()}
+    if module.pool is not None:  # attention pooling of chunked long texts has weights of its own
+        head.update({f"pool.{k}": t.detach().cpu().contiguous() for k, t in module.pool.state_dict().items()})
     save_file(head, os.path.join(folder, "head.safetensors"))
     with open(os.path.join(folder, "history.json"), "w", encoding="utf-8") as file:
         json.dump(to_json(estimator.history_.to_list()), file)

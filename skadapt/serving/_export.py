@@ -116,18 +116,29 @@ def _export(model, estimator, rest, staging, quantize):
     if preprocessing is None:
         raise ValueError(f"backbone {estimator.backbone!r} cannot be exported to ONNX: its recipe "
                          f"({type(recipe).__name__}) does not describe its preprocessing for serving.")
-    sample_X = _sample(preprocessing)
-    sample = recipe.collate(recipe.prepare(sample_X))
+    from ..estimators import _long as long
+    from ..estimators._network import ChunkPooling, collate_rows
+
+    splitter = getattr(estimator, "text_splitter_", None)
+    chunked = splitter is not None and splitter["policy"] == "chunk"
+    sample_X = _sample(preprocessing, splitter)
+    # Chunked texts: the graph takes each batch's chunks as rows plus where each text's chunks
+    # are (chunk_index, chunk_mask), and pools them as the torch network does.
+    sample = collate_rows(recipe, long.prepare(recipe, splitter, sample_X, estimator.backbone, "X", warn=False)[0],
+                          always_chunked=chunked)
     names = list(sample)
     if featurizer:
-        network = _network(copy.deepcopy(estimator.module_).cpu().float().eval(), None, names)
+        pool = ChunkPooling(splitter["pooling"], int(estimator.n_features_out_)) if chunked else None
+        network = _network(copy.deepcopy(estimator.module_).cpu().float().eval(), None, pool, names)
     else:
         module = copy.deepcopy(estimator.net_.module_).cpu().float().eval()
-        network = _network(module.backbone, module.head, names)
+        network = _network(module.backbone, module.head, module.pool if chunked else None, names)
     _plain_attention(network)
     path = os.path.join(staging, ENCODER_FILE)
     axes = {name: ({0: "batch", 1: "sequence"} if preprocessing["kind"] != "array" else {0: "batch"})
             for name in names}
+    if chunked:
+        axes.update(chunk_index={0: "texts", 1: "chunks"}, chunk_mask={0: "texts", 1: "chunks"})
     with torch.inference_mode():
         expected = network(*sample.values()).numpy()
     import warnings
@@ -141,7 +152,8 @@ def _export(model, estimator, rest, staging, quantize):
     if quantize == "int8":
         _quantize(path)
     node = {"type": "onnx", "encoder": ENCODER_FILE, "preprocessing": preprocessing, "quantize": quantize,
-            "batch_size": int(estimator.batch_size), "source": type(model).__name__, "backbone": estimator.backbone}
+            "batch_size": int(estimator.batch_size), "source": type(model).__name__, "backbone": estimator.backbone,
+            "long_texts": splitter}
     if rest:
         node.update(_export_head(rest, estimator, model, sample_X, staging))
         return node
@@ -160,19 +172,22 @@ def _export(model, estimator, rest, staging, quantize):
     return node
 
 
-def _network(backbone, head, names):
-    """Backbone (and head) as one ``nn.Module`` taking the collated inputs positionally, as ONNX
-    wants them (defined here: this module is imported for serving, where torch is not)."""
+def _network(backbone, head, pool, names):
+    """Backbone (chunk pooling, head) as one ``nn.Module`` taking the collated inputs positionally,
+    as ONNX wants them (defined here: this module is imported for serving, where torch is not)."""
     from torch import nn
+
+    from ..estimators._network import pooled_features
 
     class Network(nn.Module):
         def __init__(self):
             super().__init__()
             self.backbone = backbone
+            self.pool = pool
             self.head = head
 
         def forward(self, *inputs):
-            features = self.backbone(**dict(zip(names, inputs)))
+            features = pooled_features(self.backbone, self.pool, dict(zip(names, inputs)))
             return features if self.head is None else self.head(features)
 
     return Network().eval()
@@ -190,12 +205,16 @@ def _plain_attention(network):
                 pass
 
 
-def _sample(preprocessing):
-    """A few rows of different lengths for tracing and for the export's own check."""
+def _sample(preprocessing, splitter=None):
+    """A few rows of different lengths for tracing and for the export's own check
+    (with a text cut into three chunks when long texts are chunked)."""
     if preprocessing["kind"] == "array":
         return np.random.default_rng(0).random((3, preprocessing["n_features"])).astype(np.float32)
-    return ["A short text.", "A somewhat longer text, with punctuation and more words in it than the first one.",
-            "Three"]
+    texts = ["A short text.", "A somewhat longer text, with punctuation and more words in it than the first one.",
+             "Three"]
+    if splitter is not None and splitter["policy"] == "chunk":
+        texts.insert(1, " ".join(["word", "film"] * splitter["limit"]))  # one word or two tokens each: 2-4 chunks
+    return texts
 
 
 def _check_outputs(path, inputs, expected):

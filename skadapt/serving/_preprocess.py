@@ -15,14 +15,15 @@ import numpy as np
 from .._texts import check_texts
 
 
-def make_preprocessor(description, folder, backbone="the backbone"):
+def make_preprocessor(description, folder, backbone="the backbone", whole=False):
     """The preprocessor that ``description`` (from ``Backbone.serving_preprocessing``) describes;
-    ``backbone`` is named in input errors, as the estimators name it."""
+    ``backbone`` is named in input errors, as the estimators name it. ``whole``: texts are
+    not truncated (the model's ``long_texts`` policy cuts them afterwards)."""
     kind = description.get("kind")
     if kind == "tokens":
-        return TokenizerPreprocessor(description, folder, backbone)
+        return TokenizerPreprocessor(description, folder, backbone, whole)
     if kind == "words":
-        return WordPreprocessor(description, folder, backbone)
+        return WordPreprocessor(description, folder, backbone, whole)
     if kind == "array":
         return ArrayPreprocessor(description)
     raise ValueError(f"the ONNX model in {folder!r} needs preprocessing of kind {kind!r}, unknown to this skadapt.")
@@ -50,14 +51,17 @@ class _SequencePreprocessor:
 class TokenizerPreprocessor(_SequencePreprocessor):
     """A Hugging Face fast tokeniser's ``tokenizer.json``, run by the tokenizers library."""
 
-    def __init__(self, description, folder, backbone):
+    def __init__(self, description, folder, backbone, whole=False):
         from tokenizers import Tokenizer
 
         self.backbone = backbone
         self.tokenizer = Tokenizer.from_file(os.path.join(folder, description["file"]))
         # Padding is per batch (below); truncation as the torch path's tokenize().
         self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(int(description["max_length"]))
+        if whole:
+            self.tokenizer.no_truncation()
+        else:
+            self.tokenizer.enable_truncation(int(description["max_length"]))
         self.pad_id = int(description["pad_id"])
         self.min_length = int(description.get("min_length", 1))
 
@@ -71,13 +75,13 @@ class WordPreprocessor(_SequencePreprocessor):
     analyzer (lowercase, then the token pattern), replayed with ``re`` so that
     serving does not import scikit-learn (over a second of start-up)."""
 
-    def __init__(self, description, folder, backbone):
+    def __init__(self, description, folder, backbone, whole=False):
         self.backbone = backbone
         with open(os.path.join(folder, description["vocabulary"]), encoding="utf-8") as file:
             self.vocabulary = json.load(file)
         self.pattern = re.compile(description["token_pattern"])
         self.lowercase = bool(description["lowercase"])
-        self.max_length = int(description["max_length"])
+        self.max_length = None if whole else int(description["max_length"])
         self.unknown = int(description["unknown_id"])
         self.pad_id = int(description["pad_id"])
         self.min_length = int(description.get("min_length", 1))

@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 
+from .. import _long_texts as lt
 from ..persistence._json import from_json
 from ._preprocess import make_preprocessor
 
@@ -61,7 +62,11 @@ class OnnxModel:
         self.kind = node["kind"]
         self.quantize = node.get("quantize")
         self.batch_size = int(batch_size or node.get("batch_size", 32))
-        self._preprocessor = make_preprocessor(node["preprocessing"], folder, node.get("backbone", "the backbone"))
+        self.backbone = node.get("backbone", "the backbone")
+        # Long texts are cut as the estimator cut them (the same leaf module, no torch).
+        self._splitter = lt.TextSplitter.from_state(node["long_texts"]) if node.get("long_texts") else None
+        self._preprocessor = make_preprocessor(node["preprocessing"], folder, self.backbone,
+                                               whole=self._splitter is not None)
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = onnxruntime.InferenceSession(os.path.join(folder, node["encoder"]), options,
@@ -87,15 +92,25 @@ class OnnxModel:
         """The ONNX encoder's output for ``X`` (float32), rows in the caller's order."""
         pre = self._preprocessor
         items = pre.prepare(X)
+        chunked = False
+        if self._splitter is not None:
+            items, stats = self._splitter.split(items)
+            lt.warn_dropped(stats, self.backbone, "X", stacklevel=4)
+            chunked = self._splitter.policy == "chunk"
         n = len(items)
         if pre.sequences:  # longest first: batches carry little padding
             order = np.argsort(-np.fromiter((len(i) for i in items), dtype=np.int64, count=n), kind="stable")
         else:
             order = np.arange(n)
+        sizes = np.fromiter((lt.n_sequences(i) for i in items), dtype=np.int64, count=n) if chunked else np.ones(n)
         out = None
-        for start in range(0, n, self.batch_size):
-            index = order[start : start + self.batch_size]
-            batch = pre.collate([items[i] for i in index] if pre.sequences else items[index])
+        for index in lt.capped_batches(order, sizes, self.batch_size):
+            index = np.asarray(index)
+            if chunked:  # every batch's chunks as rows, and where each text's chunks are
+                sequences, chunk_index, chunk_mask = lt.force_layout([items[i] for i in index])
+                batch = {**pre.collate(sequences), "chunk_index": chunk_index, "chunk_mask": chunk_mask}
+            else:
+                batch = pre.collate([items[i] for i in index] if pre.sequences else items[index])
             result = self._session.run(None, {name: batch[name] for name in self._inputs})[0]
             if out is None:
                 out = np.empty((n, result.shape[1]), dtype=np.float32)
