@@ -51,14 +51,20 @@ def check_params(long_texts, chunk_overlap, max_chunks, chunk_pooling, *, traina
         raise ValueError(f"chunk_pooling must be one of {', '.join(map(repr, allowed))}{hint}, got {chunk_pooling!r}.")
 
 
+PROBE_WORD = "text"  # a word every tokenizer keeps (an analyser may drop one-letter words)
+
+
 def special_tokens(whole):
-    """``(front, back)``: how many ids the tokenizer puts before and after a text's own.
+    """``(front, back)``: how many ids the tokenizer puts before and after a text's own, or ``None``.
 
     Read from the tokenisation of an empty text and of one word: their
     common prefix is the front, the rest of the empty text's ids the back
-    (BERT: ``[CLS]`` / ``[SEP]``; TextCNN's words: none).
+    (BERT: ``[CLS]`` / ``[SEP]``; TextCNN's words: none). ``None`` when the
+    word gives no more ids than the empty text.
     """
-    empty, word = (list(ids) for ids in whole(["", "a"]))
+    empty, word = (list(ids) for ids in whole(["", PROBE_WORD]))
+    if len(word) <= len(empty):
+        return None  # the probe word gave no token: the special tokens cannot be told apart
     front = 0
     while front < min(len(empty), len(word)) and empty[front] == word[front]:
         front += 1
@@ -107,7 +113,7 @@ class TextSplitter:
         ``"chunk"``: content tokens shared by neighbouring chunks.
     max_chunks : int
         ``"chunk"``: at most this many chunks per text; beyond it the first
-        ``max_chunks - 1`` and the last are kept.
+        ``max_chunks - 1`` and the last are kept (``max_chunks=1``: the first).
     pooling : {"mean", "max", "attention"}
         ``"chunk"``: how the network pools a text's chunks (recorded here for serving).
     """
@@ -167,7 +173,9 @@ class TextSplitter:
             tail = self.width - head
             return np.concatenate([prefix, content[:head], content[len(content) - tail :], suffix]), self.width
         step = self.width - self.overlap
-        starts = list(range(0, max(1, len(content) - self.overlap), step))
+        # Windows every `step` tokens, the last one ending where the text ends: every chunk is full, so a
+        # text just past the limit is not pooled with a nearly empty chunk (features do not jump there).
+        starts = [*range(0, len(content) - self.width, step), len(content) - self.width]
         kept = len(content)
         if len(starts) > self.max_chunks:
             if self.max_chunks == 1:
@@ -189,9 +197,10 @@ def warn_dropped(stats, backbone, where, *, stacklevel=3):
     share = stats["dropped_tokens"] / max(1, stats["content_tokens"])
     policy, limit = stats["policy"], stats["limit"]
     if policy == "chunk":
+        left_out = "all but the first chunk" if stats["max_chunks"] == 1 else "middle chunks"
         message = (f"{stats['n_over_max_chunks']} of {stats['n_texts']} texts in {where} need more than "
-                   f"max_chunks={stats['max_chunks']} chunks of backbone {backbone!r}; {share:.0%} of the tokens of "
-                   f"its long texts were left out (middle chunks). Raise max_chunks to read them whole.")
+                   f"max_chunks={stats['max_chunks']} chunks of backbone {backbone!r}; {share:.0%} of the long texts' "
+                   f"tokens were left out ({left_out}). Raise max_chunks to read them whole.")
     else:
         message = (f"{stats['n_over_limit']} of {stats['n_texts']} texts in {where} exceed the {limit}-token limit "
                    f"of backbone {backbone!r}; long_texts={policy!r} dropped {share:.0%} of their tokens. Set "
@@ -232,8 +241,8 @@ def capped_batches(order, sizes, batch_size):
     at most ``batch_size`` sequences (a row with more chunks is a batch of its own).
 
     Each sequence holds at most the backbone's limit of tokens, so a batch
-    never holds more tokens than ``batch_size`` full-length texts, however
-    long its texts are. With one sequence per row it is plain batching.
+    holds at most ``max(batch_size, max_chunks)`` sequences of that length,
+    however long its texts are. With one sequence per row it is plain batching.
     """
     batches, current, seqs = [], [], 0
     for i in order:

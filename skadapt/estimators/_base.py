@@ -63,6 +63,10 @@ class _BackboneEstimator(BaseEstimator):
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        long.restore_defaults(self)
+
     # -- task hooks (classifier / regressor) --------------------------------
     def _check_targets(self, y, n_samples):
         """Return a :class:`~._targets.Targets` for ``y``."""
@@ -167,7 +171,7 @@ class _BackboneEstimator(BaseEstimator):
             if net.train_split is not None:  # the rows early stopping trains on
                 train_index = np.asarray(net.get_split_datasets(items, targets.encoded)[0].indices)
             _fit_schedule(net, items, train_index, self.max_epochs, self.batch_size, self.warmup)
-            steps = self._contrastive_steps(targets, train_index, net.module_)
+            steps = self._contrastive_steps(targets, train_index, net.module_, items)
             if steps:
                 self._train_body(net, backbone, items, targets, train_index, steps, device, dtype)
             if getattr(self, "head_init", "random") == "linear_probe":
@@ -188,9 +192,9 @@ class _BackboneEstimator(BaseEstimator):
         return self
 
     # -- the contrastive body stage (few rows) ----------------------------------
-    def _contrastive_steps(self, targets, train_index, module):
+    def _contrastive_steps(self, targets, train_index, module, items):
         """How many steps the contrastive stage runs (0: none); see ``contrastive_steps``."""
-        from ._contrastive import AUTO_MAX_ROWS_PER_CLASS, BATCH_ROWS, auto_steps
+        from ._contrastive import AUTO_MAX_ROWS_PER_CLASS, auto_steps, rows_per_batch
 
         requested = getattr(self, "contrastive_steps", 0)
         if module.frozen or len(train_index) < 2:  # nothing to train, or no pair
@@ -202,7 +206,7 @@ class _BackboneEstimator(BaseEstimator):
         rows_per_class = len(train_index) / targets.n_outputs
         if rows_per_class > AUTO_MAX_ROWS_PER_CLASS:
             return 0
-        return auto_steps(len(train_index), BATCH_ROWS)
+        return auto_steps(len(train_index), rows_per_batch([items[i] for i in train_index]))
 
     def _similarity_kind(self, targets):
         """How two rows' targets make a target similarity (see ``_contrastive.target_similarity``)."""
@@ -403,7 +407,8 @@ def _fit_schedule(net, items, train_index, max_epochs, batch_size, warmup):
     if not (sizes > 1).any() or not hasattr(schedule, "total_steps"):
         return
     lengths = np.fromiter((len(items[i]) for i in train_index), dtype=np.int64, count=len(train_index))
-    total = max_epochs * len(LengthGroupedBatches(lengths, batch_size, sizes=sizes))
+    drop_last = bool(getattr(net, "iterator_train__drop_last", False))
+    total = max_epochs * len(LengthGroupedBatches(lengths, batch_size, drop_last=drop_last, sizes=sizes))
     schedule.total_steps, schedule.warmup_steps = max(1, total), round(warmup * total)
 
 

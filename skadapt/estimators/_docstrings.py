@@ -76,8 +76,10 @@ LONG_TEXT_PARAMS = """
     max_chunks : int, default=32
         ``"chunk"``: at most this many chunks per text (32 chunks of MiniLM
         are about 6,000 words); beyond it the first ``max_chunks - 1`` chunks
-        and the last one are read, and a warning says so. Bounds the memory
-        and time one very long text can take.
+        and the last one are read (``max_chunks=1``: the first, as
+        ``"truncate"``), and a warning says so. Bounds the memory and time
+        one very long text can take: a batch holds at most
+        ``max(batch_size, max_chunks)`` sequences of the limit's length.
     chunk_pooling : {"mean", "max", "attention"}, default="mean"
         ``"chunk"``: how a text's chunk features become one row: their mean,
         their maximum per feature, or a learned attention-weighted mean

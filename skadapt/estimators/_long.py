@@ -26,7 +26,10 @@ def fit_splitter(estimator, recipe):
     limit = recipe.sequence_limit()
     if limit is None or recipe.prepare_whole([""]) is None:
         return None
-    front, back = lt.special_tokens(recipe.prepare_whole)
+    special = lt.special_tokens(recipe.prepare_whole)
+    if special is None:  # cannot tell the special tokens apart: the recipe's own truncation stays
+        return None
+    front, back = special
     return lt.TextSplitter(estimator.long_texts, limit, front, back, overlap=estimator.chunk_overlap,
                            max_chunks=estimator.max_chunks, pooling=estimator.chunk_pooling).state()
 
@@ -62,3 +65,12 @@ def feature_policy(splitter):
         return {k: state[k] for k in ("policy", "limit")}
     state["pooling"] = "mean" if state["pooling"] == "attention" else state["pooling"]
     return state
+
+
+def restore_defaults(estimator):
+    """Give an estimator pickled before long texts were read whole the parameters that describe
+    what it does: it truncates (``text_splitter_`` absent means the recipe's own truncation)."""
+    for name, value in (("long_texts", "truncate"), ("chunk_overlap", 0), ("max_chunks", 32),
+                        ("chunk_pooling", "mean")):
+        if name not in vars(estimator):
+            setattr(estimator, name, value)

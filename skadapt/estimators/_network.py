@@ -49,6 +49,11 @@ class BackboneWithHead(nn.Module):
             self.backbone.eval()
         return self
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "pool" not in self._modules and "pool" not in vars(self):  # pickled before long texts were chunked
+            self.pool = None
+
     def forward(self, **batch):
         if self.frozen:
             with torch.no_grad():
@@ -226,9 +231,14 @@ class LengthGroupedBatches(torch.utils.data.Sampler):
             pool = pool[np.argsort(-self.lengths[pool], kind="stable")]
             if self.sizes is None:
                 batches.extend(pool[i : i + self.batch_size] for i in range(0, len(pool), self.batch_size))
-            else:
-                batches.extend(np.asarray(b) for b in lt.capped_batches(pool, self.sizes, self.batch_size))
-        if self.drop_last:  # only the last pool can end with a short batch
+                continue
+            capped = [np.asarray(b) for b in lt.capped_batches(pool, self.sizes, self.batch_size)]
+            # Batches of chunked rows are full in sequences, not rows: only a pool's last batch is short.
+            last = capped[-1]
+            if self.drop_last and len(last) < self.batch_size and self.sizes[last].sum() < self.batch_size:
+                capped.pop()
+            batches.extend(capped)
+        if self.drop_last and self.sizes is None:  # only the last pool can end with a short batch
             batches = [batch for batch in batches if len(batch) == self.batch_size]
         return batches
 
@@ -258,9 +268,16 @@ def length_grouped_loader(dataset, batch_size, shuffle=True, drop_last=False, **
 
 def capped_loader(dataset, batch_size, shuffle=False, **kwargs):
     """skorch ``iterator_valid`` for sequence inputs: rows in order, in batches of
-    ``batch_size`` rows and at most ``batch_size`` sequences (plain batching when
-    no text is chunked)."""
+    ``batch_size`` rows and at most ``batch_size`` sequences; torch's own
+    ``DataLoader`` (and all its options) when no text is chunked."""
     _, sizes = _row_lengths(dataset)
+    if (sizes == 1).all():
+        return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, **kwargs)
+    if shuffle or kwargs.get("sampler") is not None or kwargs.get("drop_last"):
+        raise ValueError("iterator_valid__shuffle, __sampler and __drop_last cannot be used with chunked long texts, "
+                         "whose batches are capped in sequences; set long_texts='truncate' or leave them out.")
+    kwargs.pop("drop_last", None)
+    kwargs.pop("sampler", None)
     batches = lt.capped_batches(range(len(dataset)), sizes, batch_size)
     return torch.utils.data.DataLoader(dataset, batch_sampler=batches, **kwargs)
 

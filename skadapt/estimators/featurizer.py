@@ -51,7 +51,9 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         ``"chunk"``: tokens shared by neighbouring chunks (less than a chunk).
     max_chunks : int, default=32
         ``"chunk"``: at most this many chunks per text; beyond it the first
-        ``max_chunks - 1`` and the last are read, with a warning.
+        ``max_chunks - 1`` and the last are read (``max_chunks=1``: the
+        first), with a warning. A batch holds at most ``max(batch_size,
+        max_chunks)`` sequences of the limit's length.
     chunk_pooling : {"mean", "max"}, default="mean"
         ``"chunk"``: a long text's row is the mean of its chunks' features
         or their maximum per feature (not normalised again).
@@ -225,6 +227,10 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         if "module_" in state and next(state["module_"].parameters()).device.type != "cpu":
             state["module_"] = copy.deepcopy(state["module_"]).to("cpu")
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        long.restore_defaults(self)
 
     def get_feature_names_out(self, input_features=None):
         """Names ``<backbone>_0`` ... ``<backbone>_<d-1>``."""

@@ -128,8 +128,11 @@ def _read_skadapt(node, folder):
             f"the manifest in {folder!r} names the class {name!r}, which is not a skadapt estimator "
             f"({', '.join(sorted(classes))}); refused."
         )
+    params = from_json(node.get("params", {}))
+    # Saved before long texts were read whole: such a model truncates, and its parameters say so.
+    params.setdefault("long_texts", "truncate")
     try:
-        estimator = classes[name](**from_json(node.get("params", {})))
+        estimator = classes[name](**params)
     except TypeError as exc:
         raise ValueError(f"the saved parameters of {name} do not fit this skadapt ({exc}).") from None
     from ..backbones._exported import load_exported

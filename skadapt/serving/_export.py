@@ -137,8 +137,10 @@ def _export(model, estimator, rest, staging, quantize):
     path = os.path.join(staging, ENCODER_FILE)
     axes = {name: ({0: "batch", 1: "sequence"} if preprocessing["kind"] != "array" else {0: "batch"})
             for name in names}
-    if chunked:
+    output_axes = {0: "batch"}
+    if chunked:  # input rows are chunks, output rows texts
         axes.update(chunk_index={0: "texts", 1: "chunks"}, chunk_mask={0: "texts", 1: "chunks"})
+        output_axes = {0: "texts"}
     with torch.inference_mode():
         expected = network(*sample.values()).numpy()
     import warnings
@@ -146,7 +148,7 @@ def _export(model, estimator, rest, staging, quantize):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on tracing; the result is checked below
         torch.onnx.export(network, tuple(sample.values()), path, dynamo=False, opset_version=OPSET,
-                          input_names=names, output_names=["output"], dynamic_axes={**axes, "output": {0: "batch"}},
+                          input_names=names, output_names=["output"], dynamic_axes={**axes, "output": output_axes},
                           do_constant_folding=True)
     _check_outputs(path, {k: v.numpy() for k, v in sample.items()}, expected)
     if quantize == "int8":
