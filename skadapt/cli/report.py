@@ -15,8 +15,8 @@ LABELS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "rmse": "RMSE", "mae":
 
 def columns(task):
     """The CSV's columns, in order."""
-    return ["strategy", "train_size", "train_rows", *METRICS[task], "fit_s", "predict_s_per_1k", "long_texts",
-            "over_limit", "limit", "dropped_share", "status"]
+    return ["strategy", "train_size", "train_rows", *METRICS[task], "fit_s", "predict_s_per_1k", "status",
+            "long_texts", "over_limit", "limit", "dropped_share"]
 
 
 def metric_label(metric):
