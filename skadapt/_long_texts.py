@@ -86,10 +86,6 @@ class Chunks:
     def __len__(self):
         return sum(len(s) for s in self.sequences)
 
-    def __eq__(self, other):
-        return isinstance(other, Chunks) and len(self.sequences) == len(other.sequences) and all(
-            np.array_equal(a, b) for a, b in zip(self.sequences, other.sequences))
-
     def __repr__(self):
         return f"Chunks({len(self.sequences)} sequences, {len(self)} tokens)"
 

@@ -55,10 +55,7 @@ class BackboneWithHead(nn.Module):
             self.pool = None
 
     def forward(self, **batch):
-        if self.frozen:
-            with torch.no_grad():
-                features = pooled_features(self.backbone, None, batch, keep_chunks=True)
-        else:
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
             features = pooled_features(self.backbone, None, batch, keep_chunks=True)
         if isinstance(features, tuple):  # chunk features, pooled here (attention pooling learns)
             features = self.pool(*features)
