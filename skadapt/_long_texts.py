@@ -92,6 +92,7 @@ class Chunks:
 
 def n_sequences(item):
     """How many sequences a row sends through the backbone."""
+    item = getattr(item, "text", item)  # a table row (skadapt.tables.TableItem): its text's
     return len(item.sequences) if isinstance(item, Chunks) else 1
 
 

@@ -14,9 +14,11 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .. import tables
 from ..registry import get_backbone
 from . import _execution as x
 from . import _long as long
+from . import _table as tbl
 from . import _validation as v
 
 
@@ -146,7 +148,12 @@ class _BackboneEstimator(BaseEstimator):
         self
         """
         spec = self._check_params()
-        X = v.check_input(self, X, spec.input_kind, reset=True)
+        table = tbl.fit(self, X, spec.input_kind)
+        values = None
+        if table["table_"] is not None:  # a table: its text columns joined, its other columns beside them
+            X, values = tbl.read(X, table)
+        else:
+            X = v.check_input(self, X, spec.input_kind, reset=True)
         targets = self._check_targets(y, len(X))
         held_out = math.ceil(len(X) * self.validation_fraction)
         if self.early_stopping and len(X) - held_out < 1:
@@ -162,7 +169,7 @@ class _BackboneEstimator(BaseEstimator):
             if spec.input_kind == "array":
                 v.check_width(backbone, X, self.backbone)
             backbone.fit(X)
-            net = self._make_net(backbone, targets, len(X), device, seed, dtype)
+            net = self._make_net(backbone, targets, len(X), device, seed, dtype, n_table=tbl.n_features(table))
             net.initialize()  # builds the module, so the recipe can tokenise
             self._set_layerwise_lr(net)
             splitter = long.fit_splitter(self, backbone)
@@ -176,13 +183,14 @@ class _BackboneEstimator(BaseEstimator):
                 self._train_body(net, backbone, items, targets, train_index, steps, device, dtype)
             if getattr(self, "head_init", "random") == "linear_probe":
                 self._init_head(net.module_, spec, backbone, X, items, targets, device, train_index,
-                                pretrained_features=not steps, splitter=splitter)
-            net.partial_fit(items, targets.encoded)
+                                pretrained_features=not steps, splitter=splitter, table_values=values)
+            net.partial_fit(items if values is None else tables.attach(items, values), targets.encoded)
         _drop_training_state(net)
         # Fitted attributes are set only once training has succeeded, so a
         # failed refit does not leave a mix of old and new state.
         for name, value in targets.attributes.items():
             setattr(self, name, value)
+        tbl.set_state(self, table)
         self.backbone_ = backbone
         self.net_ = net
         self.history_ = net.history
@@ -225,11 +233,13 @@ class _BackboneEstimator(BaseEstimator):
                    collate=Collate(backbone), progress=bool(self.verbose))
 
     def _init_head(self, module, spec, backbone, X, items, targets, device, train_index, pretrained_features=True,
-                   splitter=None):
+                   splitter=None, table_values=None):
         """LP-FT: start the head from a linear model fitted on the frozen features.
 
         ``pretrained_features``: whether the backbone still has its pretrained
         weights, so that its features can come from the embedding cache.
+        ``table_values``: a table's other columns, preprocessed, which the
+        head reads beside the text features (so does the probe).
         """
         import torch
 
@@ -242,6 +252,8 @@ class _BackboneEstimator(BaseEstimator):
         if len(train_index) < len(items) and self._probe_can_use(y, targets):
             items = items[train_index] if isinstance(items, np.ndarray) else [items[i] for i in train_index]
             X = [X[i] for i in train_index]
+            if table_values is not None:
+                table_values = table_values[train_index]
         else:
             y = targets.encoded
         module.backbone.eval()
@@ -268,6 +280,8 @@ class _BackboneEstimator(BaseEstimator):
                 lambda texts: encode_items(long.prepare(backbone, splitter, texts, self.backbone, "X", warn=False)[0]))
         else:
             features = encode_items(items)
+        if table_values is not None:
+            features = np.hstack([features, table_values])
         coef, intercept = self._linear_probe(features, targets, y)
         linear = module.head[-1]
         with torch.no_grad():
@@ -297,7 +311,7 @@ class _BackboneEstimator(BaseEstimator):
         setattr(net, "optimizer__param_groups", param_groups)
         net.initialize_optimizer()
 
-    def _make_net(self, backbone, targets, n_samples, device, seed, dtype):
+    def _make_net(self, backbone, targets, n_samples, device, seed, dtype, n_table=0):
         import torch
         from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
         from skorch.dataset import ValidSplit
@@ -343,6 +357,7 @@ class _BackboneEstimator(BaseEstimator):
             module__dropout=self.head_dropout,
             module__frozen_groups=self.frozen_groups,
             module__chunk_pooling=long.chunk_pooling(self, backbone),
+            module__n_table=n_table,
             criterion=criterion,
             **{f"criterion__{k}": value for k, value in criterion_kwargs.items()},
             **adamw_options(self.weight_decay, device),
@@ -378,10 +393,16 @@ class _BackboneEstimator(BaseEstimator):
         """The net's outputs for ``X`` (classifiers: logits; regressors: standardised
         predictions), float64, rows in the caller's order."""
         check_is_fitted(self)
-        X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
+        values = None
+        if tbl.fitted(self):
+            X, values = tbl.read(tables.check_table(self, X), tbl.state_of(self))
+        else:
+            X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
         from ._network import length_order
 
         items, _ = long.prepare(self.backbone_, getattr(self, "text_splitter_", None), X, self.backbone, "X")
+        if values is not None:
+            items = tables.attach(items, values)
         # Predict longest rows first, as encoding does, so batches carry little
         # padding; then put the rows back in the caller's order.
         order = length_order(items)

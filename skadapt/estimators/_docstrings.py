@@ -58,7 +58,21 @@ TRAINING_PARAMS = """
 """
 
 
-LONG_TEXT_PARAMS = """
+TABLE_PARAMS = """
+    text_columns : str, list of str or None, default=None
+        When ``X`` is a pandas DataFrame of several columns (a table), the
+        columns read as text; ``None`` detects them: columns of strings
+        whose non-empty values average 3 words or more, or 2 or more with
+        over half of them distinct. The text columns are joined per row
+        (``"<column>: <value>"`` lines; a missing cell is an empty text)
+        and read by the backbone; every other column (numbers, booleans,
+        dates, categories) is imputed, scaled or one-hot encoded by a fitted
+        scikit-learn ``ColumnTransformer`` and joins the text features under
+        the head, which learns from both. A list of texts or a one-column
+        DataFrame is read as before. See the "Tables with text" guide.
+"""
+
+LONG_TEXT_PARAMS = TABLE_PARAMS + """
     long_texts : {"chunk", "truncate", "head_tail"}, default="chunk"
         What happens to a text longer than the backbone reads at once
         (MiniLM: 256 tokens, about 190 words; TextCNN: 256 words).

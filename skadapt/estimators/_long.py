@@ -70,7 +70,7 @@ def feature_policy(splitter):
 def restore_defaults(estimator):
     """Give an estimator pickled before long texts were read whole the parameters that describe
     what it does: it truncates (``text_splitter_`` absent means the recipe's own truncation)."""
-    for name, value in (("long_texts", "truncate"), ("chunk_overlap", 0), ("max_chunks", 32),
+    for name, value in (("text_columns", None), ("long_texts", "truncate"), ("chunk_overlap", 0), ("max_chunks", 32),
                         ("chunk_pooling", "mean")):
         if name not in vars(estimator):
             setattr(estimator, name, value)

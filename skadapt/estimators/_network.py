@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from .. import _long_texts as lt
 from ..cache import build_module
+from ..tables import TableItem
 
 
 class BackboneWithHead(nn.Module):
@@ -27,13 +28,15 @@ class BackboneWithHead(nn.Module):
     features.
     """
 
-    def __init__(self, recipe, n_outputs, pretrained, dropout=0.0, frozen_groups=0, chunk_pooling=None):
+    def __init__(self, recipe, n_outputs, pretrained, dropout=0.0, frozen_groups=0, chunk_pooling=None, n_table=0):
         super().__init__()
         self.backbone = build_module(recipe, pretrained=pretrained, trainable=True)
         # Between backbone and head, so that training sees a long text whole and
         # gradients reach every chunk; None when texts are never chunked.
         self.pool = ChunkPooling(chunk_pooling, recipe.out_features) if chunk_pooling else None
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(recipe.out_features, n_outputs))
+        # A table's other columns, preprocessed, join the text features under the head (fusion).
+        self.n_table = int(n_table)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(recipe.out_features + self.n_table, n_outputs))
         self.layer_groups = recipe.layer_groups(self.backbone)
         n_groups = len(self.layer_groups)
         k = n_groups if frozen_groups == "all" else min(int(frozen_groups), n_groups)
@@ -53,12 +56,16 @@ class BackboneWithHead(nn.Module):
         super().__setstate__(state)
         if "pool" not in self._modules and "pool" not in vars(self):  # pickled before long texts were chunked
             self.pool = None
+        self.__dict__.setdefault("n_table", 0)  # pickled before tables
 
     def forward(self, **batch):
+        table = batch.pop("table", None)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
             features = pooled_features(self.backbone, None, batch, keep_chunks=True)
         if isinstance(features, tuple):  # chunk features, pooled here (attention pooling learns)
             features = self.pool(*features)
+        if table is not None:
+            features = torch.cat([features, table.to(features.dtype)], dim=1)
         return self.head(features)
 
 
@@ -135,13 +142,20 @@ def collate_rows(recipe, items, always_chunked=False):
     ``always_chunked``: the chunk inputs even when every text is one
     sequence (an ONNX graph has one set of inputs).
     """
+    table = None
+    if items and isinstance(items[0], TableItem):  # table rows: their other columns ride along as "table"
+        table = torch.from_numpy(np.stack([item.values for item in items]))
+        items = [item.text for item in items]
     laid = lt.force_layout(items) if always_chunked else lt.layout(items)
     if laid is None:
-        return recipe.collate(items)
-    sequences, index, mask = laid
-    batch = recipe.collate(sequences)
-    batch["chunk_index"] = torch.from_numpy(index)
-    batch["chunk_mask"] = torch.from_numpy(mask)
+        batch = recipe.collate(items)
+    else:
+        sequences, index, mask = laid
+        batch = recipe.collate(sequences)
+        batch["chunk_index"] = torch.from_numpy(index)
+        batch["chunk_mask"] = torch.from_numpy(mask)
+    if table is not None:
+        batch["table"] = table
     return batch
 
 

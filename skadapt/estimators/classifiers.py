@@ -70,6 +70,7 @@ class FineTunedClassifier(_BackboneClassifier):
         validation_fraction=0.1,
         n_iter_no_change=2,
         backbone_kwargs=None,
+        text_columns=None,
         long_texts="chunk",
         chunk_overlap=0,
         max_chunks=32,
@@ -99,6 +100,7 @@ class FineTunedClassifier(_BackboneClassifier):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.backbone_kwargs = backbone_kwargs
+        self.text_columns = text_columns
         self.long_texts = long_texts
         self.chunk_overlap = chunk_overlap
         self.max_chunks = max_chunks
@@ -154,6 +156,7 @@ class ScratchClassifier(_BackboneClassifier):
         validation_fraction=0.1,
         n_iter_no_change=2,
         backbone_kwargs=None,
+        text_columns=None,
         long_texts="chunk",
         chunk_overlap=0,
         max_chunks=32,
@@ -180,6 +183,7 @@ class ScratchClassifier(_BackboneClassifier):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.backbone_kwargs = backbone_kwargs
+        self.text_columns = text_columns
         self.long_texts = long_texts
         self.chunk_overlap = chunk_overlap
         self.max_chunks = max_chunks

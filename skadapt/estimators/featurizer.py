@@ -8,10 +8,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .. import tables
 from ..cache import build_module, cached_encode, feature_identity, stores_for
 from ..registry import get_backbone
 from . import _execution as x
 from . import _long as long
+from . import _table as tbl
 from . import _validation as v
 
 
@@ -39,6 +41,17 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         How token features become one vector; ``None`` keeps the model's.
     max_length : int or None, default=None
         Tokens the backbone reads at once; ``None`` keeps the model's (MiniLM: 256).
+    text_columns : str, list of str or None, default=None
+        When ``X`` is a pandas DataFrame of several columns (a table), the
+        columns read as text; ``None`` detects them (columns of strings whose
+        non-empty values average 3 words or more, or 2 or more with over half
+        of them distinct). Each text column is encoded apart (a missing cell
+        is an empty text); every other column (numbers, booleans, dates,
+        categories) is imputed, scaled or one-hot encoded by a fitted
+        scikit-learn ``ColumnTransformer`` and follows the text features, so
+        ``make_pipeline(PretrainedFeaturizer(), HistGradientBoostingClassifier())``
+        learns from the whole table. A list of texts or a one-column DataFrame
+        is read as before.
     long_texts : {"chunk", "truncate", "head_tail"}, default="chunk"
         What happens to a text longer than that. ``"chunk"`` cuts it into
         consecutive chunks, encodes each and pools their features into one
@@ -87,6 +100,14 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
     text_splitter_ : dict or None
         Text backbones: how long texts are cut (policy, limit in tokens,
         overlap, bound, pooling); ``None`` for other inputs.
+    table_ : dict or None
+        For a table: its ``columns``, the ``kinds`` found (``"text"``,
+        ``"number"``, ``"bool"``, ``"datetime"``, ``"category"``) and its
+        ``text_columns``; ``None`` for texts.
+    table_preprocessor_ : sklearn.compose.ColumnTransformer or None
+        The fitted preprocessing of a table's other columns.
+    feature_names_in_ : ndarray of str
+        A table's columns (only when fitted on a table).
 
     Examples
     --------
@@ -97,6 +118,17 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
     >>> featurizer.transform(["hello world", "good film"]).shape
     (2, 384)
     >>> clf = make_pipeline(PretrainedFeaturizer(), LogisticRegression())
+
+    A table: each text column's features, then its other columns preprocessed.
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"title": ["Great dress", "Too small"], "review": ["I love it, fits well.",
+    ...                       "Had to send it back."], "age": [34, 51], "department": ["Dresses", "Tops"]})
+    >>> featurizer = PretrainedFeaturizer(text_columns=["title", "review"]).fit(table)
+    >>> featurizer.transform(table).shape
+    (2, 772)
+    >>> featurizer.get_feature_names_out()[[0, 384, 768, 769]].tolist()
+    ['title_0', 'review_0', 'age', 'department_Dresses']
     """
 
     def __init__(
@@ -107,6 +139,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         normalize=None,
         pooling=None,
         max_length=None,
+        text_columns=None,
         long_texts="chunk",
         chunk_overlap=0,
         max_chunks=32,
@@ -122,6 +155,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         self.normalize = normalize
         self.pooling = pooling
         self.max_length = max_length
+        self.text_columns = text_columns
         self.long_texts = long_texts
         self.chunk_overlap = chunk_overlap
         self.max_chunks = max_chunks
@@ -161,7 +195,9 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
                 f"backbone {self.backbone!r} has no pretrained weights, so its features would be "
                 "random; use a pretrained backbone such as 'minilm' (see skadapt.list_backbones())."
             )
-        X = v.check_input(self, X, spec.input_kind, reset=True)
+        table = tbl.fit(self, X, spec.input_kind)
+        if table["table_"] is None:
+            X = v.check_input(self, X, spec.input_kind, reset=True)
         stores = self._stores()
         device = x.resolve_device(self.device)
         x.check_precision(self.precision, device)
@@ -173,9 +209,11 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         splitter = long.fit_splitter(self, backbone)  # once built: the recipe knows its limit
         if device != "cpu":  # a private copy: the shared module stays where others expect it
             module = copy.deepcopy(module).to(device)
+        tbl.set_state(self, table)
         self.backbone_ = backbone
         self.module_ = module
-        self.n_features_out_ = backbone.out_features
+        n_texts = len(table["table_"]["text_columns"]) if table["table_"] else 1
+        self.n_features_out_ = backbone.out_features * n_texts + tbl.n_features(table)
         self.text_splitter_ = splitter
         identity_options = options if self.precision == "fp32" else {**options, "precision": self.precision}
         if splitter is not None:  # long texts cut another way are other features
@@ -193,12 +231,25 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         """Features of ``X``: a float32 array of shape ``(n_samples, n_features_out_)``."""
+        check_is_fitted(self)
+        if tbl.fitted(self):
+            return self._transform_table(X)
+        X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
+        return self._encode(X)
+
+    def _transform_table(self, X):
+        """Each text column's features, then the other columns preprocessed: one float32 block."""
+        X = tables.check_table(self, X)
+        blocks = [self._encode(tables.column_texts(X, name)) for name in self.table_["text_columns"]]
+        blocks.append(tables.table_features(X, self.table_, self.table_preprocessor_))
+        return np.hstack(blocks)
+
+    def _encode(self, X):
+        """The backbone's features of a list of texts (or images, or a numeric matrix)."""
         import torch
 
         from ._network import ChunkPooling, encode
 
-        check_is_fitted(self)
-        X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
         # Resolved at each call, not stored at fit: a featurizer fitted and
         # pickled on a GPU machine then transforms on a CPU-only one.
         device = x.resolve_device(self.device)
@@ -212,7 +263,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
 
         def encode_texts(texts):
             # The warning counts the texts encoded now; those read from the cache were counted when encoded.
-            items, _ = long.prepare(self.backbone_, splitter, texts, self.backbone, "X", stacklevel=6)
+            items, _ = long.prepare(self.backbone_, splitter, texts, self.backbone, "X", stacklevel=7)
             return encode(self.backbone_, self.module_, items, batch_size=self.batch_size, device=device,
                           progress=bool(self.verbose), dtype=dtype, pool=pool)
 
@@ -233,7 +284,12 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         long.restore_defaults(self)
 
     def get_feature_names_out(self, input_features=None):
-        """Names ``<backbone>_0`` ... ``<backbone>_<d-1>``."""
+        """Names ``<backbone>_0`` ... ``<backbone>_<d-1>``; for a table ``<column>_<i>`` per text
+        column, then the preprocessed other columns' names (``age``, ``department_Dresses``, ...)."""
         check_is_fitted(self)
+        if tbl.fitted(self):
+            width = self.backbone_.out_features
+            names = [f"{column}_{i}" for column in self.table_["text_columns"] for i in range(width)]
+            return np.asarray(names + tables.table_feature_names(self.table_preprocessor_), dtype=object)
         prefix = self.backbone.split(":")[0].replace("-", "_")
         return np.asarray([f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object)

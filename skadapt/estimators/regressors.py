@@ -63,6 +63,7 @@ class FineTunedRegressor(_BackboneRegressor):
         validation_fraction=0.1,
         n_iter_no_change=2,
         backbone_kwargs=None,
+        text_columns=None,
         long_texts="chunk",
         chunk_overlap=0,
         max_chunks=32,
@@ -91,6 +92,7 @@ class FineTunedRegressor(_BackboneRegressor):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.backbone_kwargs = backbone_kwargs
+        self.text_columns = text_columns
         self.long_texts = long_texts
         self.chunk_overlap = chunk_overlap
         self.max_chunks = max_chunks
@@ -153,6 +155,7 @@ class ScratchRegressor(_BackboneRegressor):
         validation_fraction=0.1,
         n_iter_no_change=2,
         backbone_kwargs=None,
+        text_columns=None,
         long_texts="chunk",
         chunk_overlap=0,
         max_chunks=32,
@@ -178,6 +181,7 @@ class ScratchRegressor(_BackboneRegressor):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.backbone_kwargs = backbone_kwargs
+        self.text_columns = text_columns
         self.long_texts = long_texts
         self.chunk_overlap = chunk_overlap
         self.max_chunks = max_chunks

@@ -96,7 +96,7 @@ def _read_node(node, folder, trusted):
     if kind == "skops":
         return _read_skops(node, folder, trusted)
     if kind == "skadapt":
-        return _read_skadapt(node, folder)
+        return _read_skadapt(node, folder, trusted)
     raise ValueError(f"the manifest in {folder!r} holds a node of unknown type {kind!r}; the folder is damaged.")
 
 
@@ -118,7 +118,7 @@ def _read_skops(node, folder, trusted):
     return skops.io.load(path, trusted=types)
 
 
-def _read_skadapt(node, folder):
+def _read_skadapt(node, folder, trusted):
     from ._save import _skadapt_classes
 
     classes = _skadapt_classes()
@@ -139,6 +139,9 @@ def _read_skadapt(node, folder):
 
     recipe = load_exported(_path(folder, node["backbone"]))
     fitted = from_json(node.get("fitted", {}))
+    if "table_" in fitted:  # a table's preprocessing is a skops file of its own
+        table = node.get("table_preprocessor")
+        fitted["table_preprocessor_"] = None if table is None else _read_skops(table, folder, trusted)
     if name == "PretrainedFeaturizer":
         from ..cache import build_module
 
@@ -168,7 +171,8 @@ def _rebuild_net(estimator, recipe, node, fitted, folder):
         class_weight = np.asarray([criterion["negative"], criterion["positive"]])
     targets = Targets(np.empty(0), int(node["n_outputs"]), fitted, class_weight=class_weight)
     device = x.resolve_device(estimator.device)
-    net = estimator._make_net(recipe, targets, 1, device, 0, x.check_precision(estimator.precision, device))
+    net = estimator._make_net(recipe, targets, 1, device, 0, x.check_precision(estimator.precision, device),
+                              n_table=int(node.get("n_table", 0)))
     net.set_params(module__pretrained=True)  # the recipe is the saved backbone: its weights, not a fresh draw
     net.initialize()
     tensors = load_file(_path(folder, node["head"]))

@@ -9,7 +9,7 @@ from ._json import to_json
 from ._staging import check_target_folder, staged
 
 # Fitted attributes that are saved as files of their own, not as JSON.
-_HELD_APART = ("backbone_", "net_", "history_", "module_")
+_HELD_APART = ("backbone_", "net_", "history_", "module_", "table_preprocessor_")
 
 
 def save(model, folder, *, overwrite=False, metadata=None):
@@ -186,6 +186,8 @@ def _write_skadapt(estimator, staging, path):
     node = {"type": "skadapt", "class": type(estimator).__name__, "params": _params_json(params, estimator),
             "fitted": fitted, "backbone": f"{path}/backbone"}
     trained_by = {"estimator": type(estimator).__name__, "backbone": estimator.backbone}
+    if getattr(estimator, "table_preprocessor_", None) is not None:  # a table's other columns: sklearn steps
+        node["table_preprocessor"] = _write_skops(estimator.table_preprocessor_, staging, f"{path}/table")
     if hasattr(estimator, "module_"):  # PretrainedFeaturizer: the frozen backbone is the whole model
         write_backbone(estimator.backbone_, estimator.module_, os.path.join(folder, "backbone"),
                        estimator.backbone, trained_by)
@@ -202,7 +204,7 @@ def _write_skadapt(estimator, staging, path):
     with open(os.path.join(folder, "history.json"), "w", encoding="utf-8") as file:
         json.dump(to_json(estimator.history_.to_list()), file)
     node.update(head=f"{path}/head.safetensors", history=f"{path}/history.json",
-                n_outputs=int(module.head[-1].out_features),
+                n_outputs=int(module.head[-1].out_features), n_table=int(module.n_table),
                 criterion=_criterion_tensors(estimator.net_.criterion_))
     return node
 

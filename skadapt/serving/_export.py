@@ -73,6 +73,11 @@ def export_onnx(model, folder, *, quantize=None, overwrite=False, metadata=None)
         raise ValueError(f"metadata must be a dict or None, got {type(metadata).__name__}.")
     estimator, rest = _split(model, _is_skadapt)
     check_is_fitted(estimator)
+    if getattr(estimator, "table_", None) is not None:
+        raise ValueError(
+            f"{type(estimator).__name__} was fitted on a table, and export_onnx cannot convert its table "
+            "preprocessing step (table_preprocessor_) with the network yet; serve it with skadapt.save/load."
+        )
     for step in rest:
         check_is_fitted(step)
     _require("onnx", "onnxruntime", *(["skl2onnx"] if rest else []))
