@@ -20,6 +20,7 @@ from skadapt.datasets import (
     load_review_polarity,
     load_sst2,
     load_trec,
+    load_womens_clothing,
 )
 from skadapt.datasets import _base
 
@@ -77,7 +78,8 @@ TARGET_SPLITS = [
 
 def test_registry():
     assert list_datasets() == [
-        "cr", "emobank", "goemotions", "review_polarity", "sst2", "trec"
+        "cr", "emobank", "goemotions", "review_polarity", "sst2", "trec",
+        "womens_clothing",
     ]  # fmt: skip
     assert dict(DATASET_SPLITS) == {
         "cr": ("train", "test"),
@@ -86,6 +88,7 @@ def test_registry():
         "review_polarity": ("train", "test"),
         "sst2": ("train", "dev", "test"),
         "trec": ("train", "test"),
+        "womens_clothing": ("train", "test"),
     }
     with pytest.raises(TypeError):
         DATASET_SPLITS["new"] = ("train",)
@@ -168,13 +171,15 @@ def test_na_like_texts_stay_strings():
         ("go_emotions", "goemotions"),
         ("review-polarity", "review_polarity"),
         ("polarity", "review_polarity"),
+        ("womens-clothing", "womens_clothing"),
+        ("clothing", "womens_clothing"),
     ],
 )
 def test_unknown_name(name, suggestion):
     message = (
         f"name={name!r} is not a bundled dataset; choose one of 'cr', 'emobank', "
-        f"'goemotions', 'review_polarity', 'sst2', 'trec' (did you mean "
-        f"{suggestion!r}?)."
+        f"'goemotions', 'review_polarity', 'sst2', 'trec', 'womens_clothing' (did "
+        f"you mean {suggestion!r}?)."
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         load_dataset(name)
@@ -184,7 +189,7 @@ def test_unknown_name(name, suggestion):
 def test_unknown_name_without_suggestion(name):
     message = (
         r"choose one of 'cr', 'emobank', 'goemotions', 'review_polarity', 'sst2', "
-        r"'trec'\.$"
+        r"'trec', 'womens_clothing'\.$"
     )
     with pytest.raises(ValueError, match=message):
         load_dataset(name)
@@ -514,3 +519,237 @@ def test_docstring_examples():
     result = doctest.testmod(_base, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# -- a table with text (womens_clothing) ---------------------------------------
+CLOTHING_FEATURES = [
+    "Title", "Review Text", "Age", "Division Name", "Department Name", "Class Name",
+]  # fmt: skip
+CLOTHING_TEXT = ["Title", "Review Text"]
+CLOTHING_CATEGORIES = ["Division Name", "Department Name", "Class Name"]
+CLOTHING_SIZES = {"train": 18788, "test": 4698, "all": 23486}
+# Per split: empty titles, empty review texts, rows with missing categories.
+CLOTHING_MISSING = {"train": (3063, 667, 11), "test": (747, 178, 3)}
+CLOTHING_RATINGS = {
+    "train": [687, 1248, 2332, 4084, 10437],
+    "test": [155, 317, 539, 993, 2694],
+}
+CLOTHING_RECOMMENDED = {"train": [3375, 15413], "test": [797, 3901]}
+
+
+def _is_str_column(column):
+    return pd.api.types.is_string_dtype(column) and not isinstance(
+        column.dtype, pd.CategoricalDtype
+    )
+
+
+@pytest.mark.parametrize("split", CLOTHING_SIZES)
+def test_womens_clothing_table(split):
+    bunch = load_womens_clothing(split=split)
+    n = CLOTHING_SIZES[split]
+    X = bunch.data
+    assert isinstance(X, pd.DataFrame)
+    assert X.shape == (n, 6)
+    assert list(X.columns) == CLOTHING_FEATURES
+    assert X.index.equals(pd.RangeIndex(n))
+    assert bunch.feature_names == CLOTHING_FEATURES
+    assert bunch.text_columns == CLOTHING_TEXT
+    assert X["Age"].dtype == np.int64
+    assert X["Age"].between(18, 99).all()
+    for column in CLOTHING_TEXT:
+        # A missing text is "", never NaN.
+        assert _is_str_column(X[column])
+        assert X[column].notna().all()
+        assert all(isinstance(text, str) for text in X[column])
+    for column in CLOTHING_CATEGORIES:
+        assert _is_str_column(X[column])
+        present = X[column].dropna()
+        assert all(isinstance(value, str) and value for value in present)
+        missing = X[column][X[column].isna()].tolist()
+        assert all(isinstance(value, float) and np.isnan(value) for value in missing)
+    assert bunch.name == "womens_clothing"
+    assert bunch.split == split
+    assert bunch.frame is None
+    assert re.search(r"^\.\. _womens_clothing_dataset:", bunch.DESCR)
+
+
+@pytest.mark.parametrize("split", CLOTHING_MISSING)
+def test_womens_clothing_missing_values(split):
+    X = load_womens_clothing(split=split).data
+    titles, reviews, categories = CLOTHING_MISSING[split]
+    assert (X["Title"] == "").sum() == titles
+    assert (X["Review Text"] == "").sum() == reviews
+    assert X[CLOTHING_TEXT + ["Age"]].notna().all().all()
+    # The three categories are missing together, in the same rows.
+    missing = X[CLOTHING_CATEGORIES].isna()
+    assert missing.sum().tolist() == [categories] * 3
+    assert missing.all(axis=1).sum() == categories
+    assert not (X[CLOTHING_CATEGORIES] == "").any().any()
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_womens_clothing_targets(split):
+    rating = load_womens_clothing(split=split)
+    assert rating.task == "regression"
+    assert rating.target_names.tolist() == ["Rating"]
+    assert rating.target_names.dtype == object
+    assert isinstance(rating.target, np.ndarray)
+    assert rating.target.dtype == np.int64
+    assert rating.target.shape == (CLOTHING_SIZES[split],)
+    assert rating.target.flags.c_contiguous
+    assert np.bincount(rating.target).tolist() == [0, *CLOTHING_RATINGS[split]]
+
+    recommended = load_womens_clothing(split=split, target="Recommended IND")
+    assert recommended.task == "classification"
+    assert recommended.target_names.tolist() == ["not recommended", "recommended"]
+    assert recommended.target.dtype == np.int64
+    assert np.bincount(recommended.target).tolist() == CLOTHING_RECOMMENDED[split]
+    pd.testing.assert_frame_equal(recommended.data, rating.data)
+
+
+def test_womens_clothing_targets_agree_on_most_rows():
+    # Why one target is never a feature for the other (docstring and DESCR).
+    bunch = load_womens_clothing(split="all")
+    recommended = load_womens_clothing(split="all", target="Recommended IND")
+    agree = ((bunch.target >= 4) == (recommended.target == 1)).mean()
+    assert f"{agree:.1%}" == "93.6%"
+    assert "93.6%" in bunch.DESCR
+    assert "93.6%" in load_womens_clothing.__doc__
+
+
+@pytest.mark.parametrize("target", ["Rating", "Recommended IND"])
+def test_womens_clothing_as_frame(target):
+    bunch = load_womens_clothing(split="test", target=target, as_frame=True)
+    assert list(bunch.frame.columns) == [*CLOTHING_FEATURES, target]
+    assert isinstance(bunch.target, pd.Series)
+    assert bunch.target.name == target
+    assert bunch.target.dtype == np.int64
+    pd.testing.assert_frame_equal(bunch.data, bunch.frame[CLOTHING_FEATURES])
+    pd.testing.assert_series_equal(bunch.target, bunch.frame[target])
+    plain = load_womens_clothing(split="test", target=target)
+    pd.testing.assert_frame_equal(bunch.data, plain.data)
+    np.testing.assert_array_equal(bunch.target.to_numpy(), plain.target)
+    # The other target is never handed out.
+    other = {"Rating": "Recommended IND", "Recommended IND": "Rating"}[target]
+    assert other not in bunch.frame.columns
+    assert other not in bunch.data.columns
+
+
+def test_womens_clothing_return_X_y():
+    X, y = load_womens_clothing(split="test", return_X_y=True)
+    bunch = load_womens_clothing(split="test")
+    assert isinstance(X, pd.DataFrame) and isinstance(y, np.ndarray)
+    pd.testing.assert_frame_equal(X, bunch.data)
+    np.testing.assert_array_equal(y, bunch.target)
+    X, y = load_womens_clothing(
+        split="test", target="Recommended IND", return_X_y=True, as_frame=True
+    )
+    assert isinstance(X, pd.DataFrame) and isinstance(y, pd.Series)
+    assert X.shape == (4698, 6) and y.shape == (4698,)
+    assert y.name == "Recommended IND"
+
+
+def test_womens_clothing_rows():
+    X, y = load_womens_clothing(return_X_y=True)
+    assert X.loc[0, "Title"] == "Cannot get enough of this!"
+    assert X.loc[0, "Review Text"].startswith("This is beautiful and fits perfect.")
+    assert X.iloc[1].tolist() == [
+        "Love it",
+        "This skirt is so cozy and comfortable. it is form fitting but has a lot of "
+        "give/stretch. the material feels high quality and heavy without being "
+        "overly hot. i am sure this will be a go to skirt.",
+        40, "General", "Bottoms", "Skirts",
+    ]  # fmt: skip
+    assert y[:2].tolist() == [5, 5]
+    # The original's spelling of the division is kept.
+    divisions = set(X["Division Name"].dropna())
+    assert divisions == {"General", "General Petite", "Initmates"}
+
+
+def test_womens_clothing_all_and_generic_loader():
+    train, test = load_womens_clothing(), load_womens_clothing(split="test")
+    everything = load_womens_clothing(split="all", as_frame=True)
+    expected = pd.concat([train.data, test.data], ignore_index=True)
+    pd.testing.assert_frame_equal(everything.data, expected)
+    np.testing.assert_array_equal(
+        everything.target.to_numpy(), np.concatenate([train.target, test.target])
+    )
+    # load_dataset loads it with its default target, "Rating".
+    generic = load_dataset("womens_clothing", split="test")
+    pd.testing.assert_frame_equal(generic.data, test.data)
+    np.testing.assert_array_equal(generic.target, test.target)
+    assert generic.task == "regression"
+    assert generic.keys() == test.keys()
+    X, y = load_dataset("womens_clothing", split="test", return_X_y=True)
+    assert X.shape == (4698, 6) and y.dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    ("target", "suggestion"),
+    [("rating", "Rating"), ("recommended", "Recommended IND"), ("Age", None),
+     (None, None), (["Rating"], None)],
+)  # fmt: skip
+def test_womens_clothing_bad_target(target, suggestion):
+    message = (
+        f"target={target!r} is not a target of 'womens_clothing'; choose one of "
+        "'Rating', 'Recommended IND'"
+    )
+    message += f" (did you mean {suggestion!r}?)." if suggestion else "."
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        load_womens_clothing(target=target)
+
+
+def test_womens_clothing_split_errors():
+    message = (
+        "split='dev' is not a split of 'womens_clothing'; choose one of 'train', "
+        "'test', 'all'."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_womens_clothing(split="dev")
+    with pytest.raises(TypeError):
+        load_womens_clothing("train")  # split is keyword-only
+
+
+def test_womens_clothing_results_are_fresh_objects():
+    bunch = load_womens_clothing(split="test", as_frame=True)
+    bunch.data.loc[0, "Title"] = "changed"
+    bunch.data["Age"] = 0
+    bunch.frame.loc[0, "Review Text"] = "changed"
+    bunch.frame["Rating"] = 0
+    plain = load_womens_clothing(split="test")
+    plain.target[:] = 0
+    del plain.data["Title"]
+
+    again = load_womens_clothing(split="test", as_frame=True)
+    assert again.data.loc[0, "Title"] != "changed"
+    assert again.frame.loc[0, "Review Text"] != "changed"
+    assert again.data["Age"].min() == 19
+    assert again.target.min() == 1
+    assert load_womens_clothing(split="test").target.min() == 1
+    assert list(again.data.columns) == CLOTHING_FEATURES
+
+
+def test_womens_clothing_descr():
+    descr = load_womens_clothing().DESCR
+    for fact in (
+        "CC0 1.0",
+        "Brooks, N. (2018)",
+        "Benchmarking Multimodal AutoML for Tabular Data with Text Fields",
+        "31a3d4bdcaf1499e4a8bfc74d4b935280a616d91",
+        "RandomState(123)",
+        "18788",
+        "4698",
+        "0.654",
+        "Initmates",
+    ):
+        assert fact in descr
+
+
+def test_womens_clothing_bad_class_code(monkeypatch):
+    frame = pd.DataFrame(
+        {column: ["x"] for column in CLOTHING_FEATURES}
+        | {"Age": [30], "Rating": [5], "Recommended IND": [2]}
+    )
+    monkeypatch.setattr(_base, "_read_file", lambda *args, **kwargs: frame)
+    with pytest.raises(ValueError, match=r"'Recommended IND' holds values other"):
+        _base._read_table_split.__wrapped__("womens_clothing", "train")

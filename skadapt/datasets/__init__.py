@@ -13,6 +13,7 @@ name                 task                            target              splits
 ``review_polarity``  whole movie reviews (PL04)      negative, positive  train, test
 ``emobank``          sentence emotion (EmoBank)      V, A, D in [1, 5]   train, dev, test
 ``goemotions``       comment emotions (GoEmotions)   1-5 of 28 labels    train, dev, test
+``womens_clothing``  clothing reviews, a table       rating 1-5, or 0/1  train, test
 ===================  ==============================  ==================  ================
 
 The ``task`` of each Bunch says what ``target`` holds: one class per text
@@ -23,6 +24,14 @@ indicator matrix of 27 emotions and neutral (``"multilabel"``: goemotions).
 ``review_polarity`` holds whole movie reviews of about 750 words each, far
 longer than the single sentences or comments of the other sets: most of them
 exceed the 256 or 512 tokens that a sentence encoder reads.
+
+``womens_clothing`` is a table, not a list of texts: its ``data`` is always a
+pandas DataFrame of two text columns (``Title``, ``Review Text``), a number
+(``Age``) and three categories (division, department, class of the product).
+Its target is the star rating (``"regression"``, the default) or whether the
+reviewer recommends the product (``"classification"``, 0/1), chosen with
+``load_womens_clothing(target=...)``; the other target is never among the
+columns.
 """
 
 from ._base import (
@@ -35,6 +44,7 @@ from ._base import (
     load_review_polarity,
     load_sst2,
     load_trec,
+    load_womens_clothing,
 )
 
 __all__ = [
@@ -47,4 +57,5 @@ __all__ = [
     "load_review_polarity",
     "load_sst2",
     "load_trec",
+    "load_womens_clothing",
 ]
