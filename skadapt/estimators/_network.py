@@ -143,7 +143,7 @@ def collate_rows(recipe, items, always_chunked=False):
     sequence (an ONNX graph has one set of inputs).
     """
     table = None
-    if items and isinstance(items[0], TableItem):  # table rows: their other columns ride along as "table"
+    if len(items) and isinstance(items[0], TableItem):  # table rows: their other columns ride along as "table"
         table = torch.from_numpy(np.stack([item.values for item in items]))
         items = [item.text for item in items]
     laid = lt.force_layout(items) if always_chunked else lt.layout(items)
