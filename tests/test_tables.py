@@ -1,5 +1,8 @@
 """Tables with text: several text columns and numeric, boolean, date or categorical columns (issue 20)."""
 
+import json
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 
 import skadapt
 from skadapt import FineTunedClassifier, FineTunedRegressor, PretrainedFeaturizer, ScratchClassifier
-from skadapt.tables import detect_kinds
+from skadapt.tables import OtherColumns, detect_kinds
 
 pytestmark = pytest.mark.usefixtures("empty_caches")  # conftest: no backbone or features left from other tests
 
@@ -186,3 +189,67 @@ def test_documented_results_for_dates_many_categories_and_option_like_names(tiny
     assert sum(name.startswith("sku_") for name in names) == 32  # the 31 most frequent and one for the rest
     unseen = frame.head(2).assign(sku=["new", "SKU5"])
     assert np.isfinite(featurizer.transform(unseen)).all()
+
+
+def test_other_columns_is_the_other_columns_alone_for_any_sklearn_model():
+    frame, y = table()
+    other = OtherColumns().fit(frame)
+    assert list(other.get_feature_names_out()) == ["age", "member", "department_Dresses", "department_Jackets",
+                                                   "department_Tops"]
+    model = make_pipeline(OtherColumns(), HistGradientBoostingClassifier(random_state=0)).fit(frame, y)
+    assert model.score(frame, y) == 1.0  # the label is held by age alone
+    with pytest.raises(ValueError, match="X lacks the column"):
+        other.transform(frame.drop(columns="age"))
+
+
+# -- compare ---------------------------------------------------------------------------------------------------
+
+
+def test_compare_reads_a_table_csv_with_feature_columns_auto(tiny_sbert, tmp_path, capsys):
+    from skadapt.cli import main
+
+    frame, y = table(80)
+    frame.insert(0, "order_id", np.arange(1000, 1080))  # unique per row: a row identifier, dropped
+    frame.loc[3, "review"] = None  # a missing text cell is an empty text
+    frame["label"] = y
+    path = tmp_path / "reviews.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    code = main(["compare", str(path), "--feature-columns", "auto", "--backbone", tiny_sbert, "--max-epochs", "1",
+                 "--train-sizes", "all", "--output", str(out), "--save-best", str(tmp_path / "best")])
+    assert code == 0
+    report = json.loads((out / "results.json").read_text())
+    assert report["meta"]["columns"] == {"text": ["title", "review"],
+                                         "other": {"age": "number", "department": "category", "member": "bool"},
+                                         "dropped": ["order_id"]}
+    rows = {r["strategy"]: r for r in report["results"]}
+    assert list(rows) == ["other", "tfidf", "scratch", "transfer", "transfer-hgb", "finetune"]
+    assert all(r["status"] == "ok" for r in rows.values())
+    assert rows["other"]["accuracy"] >= 0.9  # the label is age's: the other columns alone find it
+    printed = capsys.readouterr()
+    assert "dropped as row identifiers: order_id" in printed.err and "other columns: age (number)" in printed.out
+
+    new = tmp_path / "new.csv"
+    frame.drop(columns=["label", "order_id"]).head(5).to_csv(new, index=False)
+    assert main(["predict", str(tmp_path / "best"), str(new), "--output", str(tmp_path / "p.csv")]) == 0
+    predicted = pd.read_csv(tmp_path / "p.csv")
+    assert list(predicted.columns[:5]) == ["title", "review", "age", "department", "member"]
+    assert set(predicted["prediction"]) <= {"old", "young"}
+    frame.drop(columns=["label", "age"]).head(5).to_csv(new, index=False)
+    assert main(["predict", str(tmp_path / "best"), str(new)]) == 2
+    assert "lacks the column(s) 'age'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--feature-columns", "label"], "--feature-columns names 'label', the label column"),
+    (["--feature-columns", "agee"], "has no column 'agee'.*did you mean 'age'"),
+    (["--strategies", "other"], "--strategies: other learns from a table's columns besides its text"),
+])
+def test_compare_on_a_table_refuses_bad_column_choices(tmp_path, capsys, extra, message):
+    from skadapt.cli import main
+
+    frame, y = table(20)
+    path = tmp_path / "t.csv"
+    frame.assign(label=y, text=frame["review"]).to_csv(path, index=False)
+    assert main(["compare", str(path), "--output", str(tmp_path / "o"), *extra]) == 2
+    assert re.search(message, capsys.readouterr().err)

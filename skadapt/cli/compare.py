@@ -22,26 +22,41 @@ from .._long_texts import LongTextWarning
 from ..cache.embeddings import clear_memory
 from ._errors import UsageError
 
-STRATEGIES = ("scratch", "transfer", "finetune", "tfidf")
+STRATEGIES = ("scratch", "transfer", "transfer-hgb", "finetune", "tfidf", "other")
 DESCRIPTIONS = {
     "classification": {
         "scratch": "ScratchClassifier({scratch})",
         "transfer": "PretrainedFeaturizer + LogisticRegression (C by 3-fold CV)",
+        "transfer-hgb": "PretrainedFeaturizer + HistGradientBoostingClassifier",
         "finetune": "FineTunedClassifier",
         "tfidf": "TfidfVectorizer + LogisticRegression",
+        "other": "OtherColumns + HistGradientBoostingClassifier",
     },
     "regression": {
         "scratch": "ScratchRegressor({scratch})",
         "transfer": "PretrainedFeaturizer + RidgeCV (alpha by leave-one-out)",
+        "transfer-hgb": "PretrainedFeaturizer + HistGradientBoostingRegressor",
         "finetune": "FineTunedRegressor",
         "tfidf": "TfidfVectorizer + RidgeCV (alpha by leave-one-out; 5-fold above 2000 rows)",
+        "other": "OtherColumns + HistGradientBoostingRegressor",
     },
     "multilabel": {
         "scratch": "ScratchClassifier({scratch}), multi-label",
         "transfer": "PretrainedFeaturizer + one-vs-rest LogisticRegression (C=1)",
+        "transfer-hgb": "PretrainedFeaturizer + one-vs-rest HistGradientBoostingClassifier",
         "finetune": "FineTunedClassifier, multi-label",
         "tfidf": "TfidfVectorizer + one-vs-rest LogisticRegression (C=1)",
+        "other": "OtherColumns + one-vs-rest HistGradientBoostingClassifier",
     },
+}
+# On a table: what each strategy reads besides its text (the estimators' fusion of the other columns).
+TABLE_NOTES = {
+    "scratch": "{model}, text + other columns",
+    "transfer": "{model}, text + other columns",
+    "transfer-hgb": "{model}, text + other columns",
+    "finetune": "{model}, text + other columns",
+    "tfidf": "{model}: one TfidfVectorizer per text column + OtherColumns",
+    "other": "{model}: the other columns alone",
 }
 # The figures reported for each task, the first one ranking the strategies.
 METRICS = {
@@ -55,14 +70,17 @@ RIDGE_ALPHAS = np.logspace(-3, 3, 7)
 # O(n^3) time and n^2 memory (149 s on EmoBank's 8,062 rows on 2 cores, where
 # 5-fold takes 10 s), so larger training sets choose alpha by 5-fold CV.
 TFIDF_LOO_MAX_ROWS = 2000
-# What each kind of data is compared with by default.
-DEFAULT_STRATEGIES = {"text": STRATEGIES, "image": ("scratch", "transfer", "finetune")}
+# What each kind of data is compared with by default (a table's "other" only when it has other columns).
+DEFAULT_STRATEGIES = {"text": ("scratch", "transfer", "finetune", "tfidf"), "image": ("scratch", "transfer", "finetune"),
+                      "table": ("other", "tfidf", "scratch", "transfer", "transfer-hgb", "finetune")}
 DEFAULT_SCRATCH_BACKBONE = {"text": "textcnn", "image": "cnn"}
 # Seconds per training row per epoch, measured on 2 CPU cores (benchmarks/README.md);
 # used for --time-budget until a strategy's first fit gives its own rate.
-PRIOR_SECONDS_PER_ROW = {"scratch": 0.0012, "transfer": 0.004, "finetune": 0.02, "tfidf": 0.0002}
+PRIOR_SECONDS_PER_ROW = {"scratch": 0.0012, "transfer": 0.004, "transfer-hgb": 0.004, "finetune": 0.02,
+                         "tfidf": 0.0002, "other": 0.0001}
 # Seconds per predicted row, likewise.
-PRIOR_PREDICT_SECONDS_PER_ROW = {"scratch": 0.0004, "transfer": 0.0035, "finetune": 0.004, "tfidf": 0.00002}
+PRIOR_PREDICT_SECONDS_PER_ROW = {"scratch": 0.0004, "transfer": 0.0035, "transfer-hgb": 0.0035, "finetune": 0.004,
+                                 "tfidf": 0.00002, "other": 0.00001}
 DEFAULT_EPOCHS = {"scratch": 10, "finetune": 3}
 
 
@@ -70,35 +88,64 @@ def primary_metric(task):
     return METRICS[task][0]
 
 
+def describe(strategy, task, scratch_backbone, table=False):
+    """The model behind a strategy, as the results table names it."""
+    model = DESCRIPTIONS[task][strategy].format(scratch=scratch_backbone)
+    return TABLE_NOTES[strategy].format(model=model) if table else model
+
+
 def make_estimator(strategy, *, backbone, max_epochs, seed, verbose, scratch_backbone="textcnn", task="classification",
-                   n_rows=None, long_texts="chunk"):
+                   n_rows=None, long_texts="chunk", columns=None, n_outputs=1):
     """The estimator behind each strategy name, for ``task`` and ``n_rows`` training rows
-    (``long_texts``: the policy of the neural ways for texts past their backbone's limit)."""
+    (``long_texts``: the policy of the neural ways for texts past their backbone's limit;
+    ``columns``: a table's :class:`~skadapt.cli.data.Columns`, None for a list of texts)."""
+    from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline
 
     from .. import FineTunedClassifier, FineTunedRegressor, PretrainedFeaturizer, ScratchClassifier, ScratchRegressor
+    from ..tables import OtherColumns
 
     epochs = {} if max_epochs is None else {"max_epochs": max_epochs}
+    table = {} if columns is None else {"text_columns": list(columns.text)}
     regression = task == "regression"  # multi-label: the classifiers, given the 0/1 indicator matrix
     if strategy == "scratch":
         scratch = ScratchRegressor if regression else ScratchClassifier
-        return scratch(backbone=scratch_backbone, random_state=seed, verbose=verbose, long_texts=long_texts, **epochs)
+        return scratch(backbone=scratch_backbone, random_state=seed, verbose=verbose, long_texts=long_texts,
+                       **table, **epochs)
     if strategy == "finetune":
         finetuned = FineTunedRegressor if regression else FineTunedClassifier
-        return finetuned(backbone=backbone, random_state=seed, verbose=verbose, long_texts=long_texts, **epochs)
-    if strategy == "transfer":
-        return make_pipeline(PretrainedFeaturizer(backbone=backbone, verbose=verbose, long_texts=long_texts),
-                             make_head(strategy, task, n_rows))
-    return make_pipeline(TfidfVectorizer(), make_head(strategy, task, n_rows))
+        return finetuned(backbone=backbone, random_state=seed, verbose=verbose, long_texts=long_texts, **table,
+                         **epochs)
+    if strategy in ("transfer", "transfer-hgb"):
+        featurizer = PretrainedFeaturizer(backbone=backbone, verbose=verbose, long_texts=long_texts, **table)
+        return make_pipeline(featurizer, make_head(strategy, task, n_rows, n_outputs, seed))
+    if strategy == "other":
+        return make_pipeline(OtherColumns(**table), make_head(strategy, task, n_rows, n_outputs, seed))
+    if columns is None:
+        return make_pipeline(TfidfVectorizer(), make_head(strategy, task, n_rows))
+    # a table: each text column's own vocabulary, the other columns preprocessed as the estimators do;
+    # OtherColumns reads the whole row (it drops the text columns itself)
+    branches = [(f"tfidf_{name}", TfidfVectorizer(), name) for name in columns.text]
+    if columns.other:
+        branches.append(("other", OtherColumns(**table), columns.names))
+    return make_pipeline(ColumnTransformer(branches), make_head(strategy, task, n_rows))
 
 
-def make_head(strategy, task, n_rows=None):
-    """The sklearn model that transfer and tfidf fit on their features."""
+def make_head(strategy, task, n_rows=None, n_outputs=1, seed=0):
+    """The sklearn model that transfer, tfidf and other fit on their features."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.linear_model import LogisticRegression, RidgeCV
     from sklearn.model_selection import GridSearchCV
     from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.multioutput import MultiOutputRegressor
 
+    if strategy in ("transfer-hgb", "other"):  # gradient boosting: one model per output or label
+        if task == "regression":
+            boosted = HistGradientBoostingRegressor(random_state=seed)
+            return boosted if n_outputs == 1 else MultiOutputRegressor(boosted)
+        boosted = HistGradientBoostingClassifier(random_state=seed)
+        return OneVsRestClassifier(boosted) if task == "multilabel" else boosted
     if task == "regression":
         if strategy == "tfidf" and n_rows is not None and n_rows > TFIDF_LOO_MAX_ROWS:
             return RidgeCV(alphas=RIDGE_ALPHAS, cv=5)
@@ -117,13 +164,20 @@ def long_text_counts(model, X_train):
     how many were past its backbone's limit, and what its policy did with them (TF-IDF reads every word)."""
     from ..estimators._long import prepare, summary
 
+    from ..tables import OtherColumns, column_texts
+
     estimator = model.steps[0][1] if hasattr(model, "steps") else model
+    if isinstance(estimator, OtherColumns):
+        return {"long_texts": "no text"}
     splitter = getattr(estimator, "text_splitter_", None)
     if splitter is None:
         return {"long_texts": None if hasattr(estimator, "backbone_") else "whole text"}
     stats = getattr(estimator, "long_text_stats_", None)
-    if stats is None:  # the featurizer learns nothing in fit: count now
-        stats = summary(prepare(estimator.backbone_, splitter, X_train, estimator.backbone, "X", warn=False)[1])
+    if stats is None:  # the featurizer learns nothing in fit: count now (on a table, each text cell apart)
+        texts = X_train
+        if getattr(estimator, "table_", None) is not None:
+            texts = [text for name in estimator.table_["text_columns"] for text in column_texts(X_train, name)]
+        stats = summary(prepare(estimator.backbone_, splitter, texts, estimator.backbone, "X", warn=False)[1])
     return {"long_texts": splitter["policy"], "over_limit": stats["n_over_limit"], "limit": splitter["limit"],
             "dropped_share": round(stats["dropped_tokens"] / max(1, stats["content_tokens"]), 4)}
 
@@ -186,11 +240,22 @@ def parse_train_sizes(text):
     return sorted(set(s for s in sizes if s is not None)) + ([None] if None in sizes else [])
 
 
+def take(X, index):
+    """The rows ``index`` of ``X``: a list of texts or paths, or a table (a DataFrame, renumbered)."""
+    if hasattr(X, "iloc"):
+        return X.iloc[np.asarray(index, dtype=int)].reset_index(drop=True)
+    return [X[i] for i in index]
+
+
+def _rows(X):
+    return X.reset_index(drop=True) if hasattr(X, "iloc") else list(X)
+
+
 @dataclass
 class Evaluation:
-    """The folds: ``(train_index, test_index)`` pairs over ``X``, plus a description."""
+    """The folds: ``(train_index, test_index)`` pairs over ``X`` (a list, or a table's DataFrame), plus a description."""
 
-    X: list
+    X: object
     y: np.ndarray
     folds: list
     description: str
@@ -221,7 +286,12 @@ def make_evaluation(X, y, *, test=None, test_size=None, cv=None, seed=0, task="c
         raise UsageError(f"DATA has {len(y)} row; learning and testing need at least two.")
     if test is not None:
         X_test, y_test = test
-        X_all = list(X) + list(X_test)
+        if hasattr(X, "iloc"):
+            import pandas as pd
+
+            X_all = pd.concat([X, X_test], ignore_index=True)
+        else:
+            X_all = list(X) + list(X_test)
         y_all = np.concatenate([y, np.asarray(y_test)])
         folds = [(np.arange(len(X)), np.arange(len(X), len(X_all)))]
         return Evaluation(X_all, y_all, folds, f"held-out test set of {len(X_test)} rows", task)
@@ -232,14 +302,14 @@ def make_evaluation(X, y, *, test=None, test_size=None, cv=None, seed=0, task="c
             if len(y) < cv:
                 raise UsageError(f"--cv {cv}: DATA has only {len(y)} rows, fewer than the {cv} folds; use a smaller --cv.")
             folds = list(KFold(cv, shuffle=True, random_state=seed).split(np.zeros(len(y))))
-            return Evaluation(list(X), y, folds, f"{cv}-fold cross-validation", task)
+            return Evaluation(_rows(X), y, folds, f"{cv}-fold cross-validation", task)
         if counts.min() < cv:
             raise UsageError(
                 f"--cv {cv}: class {classes.tolist()[counts.argmin()]!r} has only {counts.min()} rows, fewer than the "
                 f"{cv} folds; use a smaller --cv or --test-size."
             )
         folds = list(StratifiedKFold(cv, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
-        return Evaluation(list(X), y, folds, f"{cv}-fold stratified cross-validation", task)
+        return Evaluation(_rows(X), y, folds, f"{cv}-fold stratified cross-validation", task)
     test_size = 0.2 if test_size is None else test_size
     if not 0 < test_size < 1:
         raise UsageError(f"--test-size must be between 0 and 1, got {test_size}.")
@@ -255,7 +325,7 @@ def make_evaluation(X, y, *, test=None, test_size=None, cv=None, seed=0, task="c
     except ValueError as exc:
         raise UsageError(f"--test-size {test_size}: {exc}") from None
     kind = "stratified held-out" if task == "classification" else "held-out"
-    return Evaluation(list(X), y, [(train, held_out)], f"{kind} {test_size:.0%} of {len(y)} rows", task)
+    return Evaluation(_rows(X), y, [(train, held_out)], f"{kind} {test_size:.0%} of {len(y)} rows", task)
 
 
 def subsample(train_index, y, size, seed=0, stratify=True):
@@ -276,7 +346,7 @@ class Comparison:
 
     def __init__(self, evaluation, strategies, sizes, *, backbone="minilm", scratch_backbone="textcnn",
                  max_epochs=None, time_budget=None, seed=0, verbose=0, keep_models=False, threshold=0.5,
-                 long_texts="chunk"):
+                 long_texts="chunk", columns=None):
         self.evaluation = evaluation
         self.strategies = strategies
         self.sizes = sizes
@@ -289,6 +359,7 @@ class Comparison:
         self.keep_models = keep_models
         self.threshold = threshold  # multi-label: every strategy's probabilities cut at this
         self.long_texts = long_texts
+        self.columns = columns  # a table's Columns; None for a list of texts
         self.models = {}  # strategy -> model fitted on all training rows, when keep_models
         self._rate = {}  # strategy -> measured seconds per training row
 
@@ -334,7 +405,7 @@ class Comparison:
             for size in sizes:
                 for strategy in self.strategies:
                     n_rows = ev.n_train if size is None else size
-                    model = DESCRIPTIONS[ev.task][strategy].format(scratch=self.scratch_backbone)
+                    model = describe(strategy, ev.task, self.scratch_backbone, self.columns is not None)
                     row = {"strategy": strategy, "model": model,
                            "train_size": "all" if size is None else size, "train_rows": n_rows}
                     if self.time_budget is not None:
@@ -366,9 +437,9 @@ class Comparison:
             subset = subsample(train_index, ev.y, size, self.seed, stratify=ev.stratified)
             model = make_estimator(strategy, backbone=self.backbone, max_epochs=self.max_epochs, seed=self.seed,
                                    verbose=self.verbose, scratch_backbone=self.scratch_backbone, task=ev.task,
-                                   n_rows=len(subset), long_texts=self.long_texts)
-            X_train = [ev.X[i] for i in subset]
-            X_test = [ev.X[i] for i in test_index]
+                                   n_rows=len(subset), long_texts=self.long_texts, columns=self.columns,
+                                   n_outputs=ev.y.shape[1] if ev.y.ndim == 2 else 1)
+            X_train, X_test = take(ev.X, subset), take(ev.X, test_index)
             # Each fit and prediction is timed as a user's single run would
             # be: no features cached by an earlier fit (loaded weights stay
             # shared; reading them is a one-off cost of the process).

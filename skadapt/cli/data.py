@@ -1,7 +1,7 @@
 """Reading the user's table (CSV, TSV, JSON lines, Parquet) or a bundled dataset, and telling its task."""
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +77,120 @@ def texts_and_label_columns(frame, text_column, label_columns, source):
     texts = column(frame, text_column, "--text-column", source)
     labels = [column(frame, name, "--label-column", source) for name in label_columns]
     return text_values(texts), labels
+
+
+def parse_names(values, option):
+    """Column names given once or more, each a name or comma-separated names; None when not given."""
+    if values is None:
+        return None
+    names = [n.strip() for value in ([values] if isinstance(values, str) else values) for n in value.split(",")
+             if n.strip()]
+    if not names:
+        raise UsageError(f"{option}: give a column name, or several as a,b or as repeated {option}.")
+    return list(dict.fromkeys(names))
+
+
+@dataclass
+class Columns:
+    """The columns ``compare`` reads: ``text`` through the backbone, ``other`` (name: kind) beside
+    them, and ``dropped`` (``--feature-columns auto`` left out as row identifiers)."""
+
+    text: list
+    other: dict = field(default_factory=dict)
+    dropped: list = field(default_factory=list)
+
+    @property
+    def table(self):
+        """Several columns: the estimators read a DataFrame; one text column stays a list of texts."""
+        return bool(self.other) or len(self.text) > 1
+
+    @property
+    def names(self):
+        return list(self.text) + list(self.other)
+
+    def describe(self):
+        line = f"text columns: {', '.join(self.text)}"
+        if self.other:
+            line += "; other columns: " + ", ".join(f"{name} ({kind})" for name, kind in self.other.items())
+        if self.dropped:
+            line += f"; dropped as row identifiers: {', '.join(self.dropped)}"
+        return line
+
+    def as_dict(self):
+        return {"text": list(self.text), "other": dict(self.other), "dropped": list(self.dropped)}
+
+
+def _looks_like_id(values, kind):
+    """A row identifier: whole numbers or single-word strings, every row's different (an order
+    number, a ticket ID); a column of texts is never one."""
+    import pandas as pd
+
+    if kind not in ("number", "category") or len(values) < 2 or values.isna().any():
+        return False
+    if kind == "number" and not pd.api.types.is_integer_dtype(values.dtype):
+        return False
+    return values.nunique() == len(values)
+
+
+def _kinds(frame, text_columns, source):
+    from ..tables import detect_kinds
+
+    try:
+        return detect_kinds(frame, text_columns, where=source)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def choose_columns(frame, text_columns, feature_columns, label_columns, source):
+    """The :class:`Columns` of ``frame`` for ``--text-column`` (None: not given) and ``--feature-columns``
+    (None, ``"auto"`` or names): with ``auto``, every column but the labels and row identifiers, and the
+    text columns detected by :func:`skadapt.tables.detect_kinds`'s rule unless ``--text-column`` names them."""
+    if feature_columns is None:
+        texts = text_columns or ["text"]
+        for name in texts:
+            column(frame, name, "--text-column", source)
+        return Columns(texts)
+    for name in text_columns or []:
+        column(frame, name, "--text-column", source)
+    taken = set(label_columns) | set(text_columns or [])
+    if feature_columns == "auto":
+        candidates = [str(c) for c in frame.columns if str(c) not in taken]
+    else:
+        candidates = parse_names(feature_columns, "--feature-columns")
+        for name in candidates:
+            column(frame, name, "--feature-columns", source)
+            if name in label_columns:
+                raise UsageError(f"--feature-columns names {name!r}, the label column; a label cannot be an input.")
+    wanted = [c for c in frame.columns if str(c) in set(candidates) | set(text_columns or [])]
+    kinds = _kinds(frame[wanted], text_columns, source)
+    dropped = []
+    if feature_columns == "auto":
+        dropped = [name for name, kind in kinds.items() if kind != "text" and _looks_like_id(frame[name], kind)]
+    texts = [name for name, kind in kinds.items() if kind == "text"]
+    if not texts:
+        raise UsageError(f"{source} has no text column among {', '.join(map(repr, kinds))}: none holds strings of "
+                         "several words; name it with --text-column.")
+    other = {name: kind for name, kind in kinds.items() if kind != "text" and name not in dropped}
+    return Columns(texts, other, dropped)
+
+
+def input_rows(frame, columns):
+    """What the estimators read: a list of texts for one text column, else a DataFrame of the
+    columns used, its text cells ``str`` (a missing one "", as the estimators read it)."""
+    if not columns.table:
+        return text_values(frame[columns.text[0]])
+    rows = frame[columns.names].reset_index(drop=True)
+    for name in columns.text:
+        rows[name] = text_values(rows[name])
+    return rows
+
+
+def rows_and_label_columns(frame, columns, label_columns, source):
+    """``(rows, [label Series, ...])`` of a table whose columns were chosen on the training data."""
+    for name in columns.names:
+        column(frame, name, "--text-column" if name in columns.text else "--feature-columns", source)
+    labels = [column(frame, name, "--label-column", source) for name in label_columns]
+    return input_rows(frame, columns), labels
 
 
 def text_values(texts):
@@ -267,16 +381,18 @@ def is_image_folder(data):
 
 @dataclass
 class Data:
-    """What ``compare`` learns from: ``test`` is ``(X, y)`` of a bundled test split
-    or ``--test-file``, or None; ``target_names`` names the regression outputs or
+    """What ``compare`` learns from: ``X`` a list of texts or image paths, or a DataFrame
+    of a table's ``columns``; ``test`` is ``(X, y)`` of a bundled test split or
+    ``--test-file``, or None; ``target_names`` names the regression outputs or
     the labels of multi-label data (None for classification)."""
 
     name: str
-    X: list
+    X: object
     y: np.ndarray
     test: tuple
     task: str
     target_names: list
+    columns: Columns = None
 
 
 def bundled_task(y):
@@ -291,12 +407,22 @@ def bundled_task(y):
     return "regression" if _looks_continuous(pd.Series(y)) else "classification"
 
 
+def _bundled_rows(bunch):
+    """A bundled set's rows: a list of texts, or (a table) the DataFrame and its columns."""
+    if hasattr(bunch.data, "iloc"):
+        columns = Columns(list(bunch.text_columns),
+                          {str(c): k for c, k in _kinds(bunch.data, list(bunch.text_columns), "data").items()
+                           if c not in bunch.text_columns})
+        return input_rows(bunch.data, columns), columns
+    return list(bunch.data), None
+
+
 def load_bundled(data, task, label_sep):
     from ..datasets import DATASET_SPLITS, load_dataset
 
     bunch = load_dataset(data, split="train")
-    X, y = list(bunch.data), np.asarray(bunch.target)
-    found = bundled_task(y)
+    (X, columns), y = _bundled_rows(bunch), np.asarray(bunch.target)
+    found = getattr(bunch, "task", None) or bundled_task(y)  # a table's loader says its target's task
     if task not in ("auto", found):
         raise UsageError(f"--task {task}: {data} is a {found} dataset; leave --task out or use --task {found}.")
     if label_sep is not None and found != "multilabel":
@@ -304,12 +430,12 @@ def load_bundled(data, task, label_sep):
     test = None
     if "test" in DATASET_SPLITS[data]:
         test_bunch = load_dataset(data, split="test")
-        test = (list(test_bunch.data), np.asarray(test_bunch.target))
+        test = (_bundled_rows(test_bunch)[0], np.asarray(test_bunch.target))
     names = None
     if found != "classification":
         names = getattr(bunch, "target_names", None)
         names = [str(n) for n in names] if names is not None else [f"y{j}" for j in range(y.shape[1])]
-    return Data(data, X, y, test, found, names)
+    return Data(data, X, y, test, found, names, columns)
 
 
 def read_test_file(test_file, text_column, label_columns, loaded, label_sep):
@@ -318,7 +444,11 @@ def read_test_file(test_file, text_column, label_columns, loaded, label_sep):
         raise UsageError(f"--test-file: {loaded.name} is multi-label, and its labels cannot be matched with a "
                          "file's; use its own test split, --test-size or --cv.")
     source = repr(test_file)
-    X_test, labels = texts_and_label_columns(read_table(test_file), text_column, label_columns, source)
+    frame = read_table(test_file)
+    if loaded.columns is not None:
+        X_test, labels = rows_and_label_columns(frame, loaded.columns, label_columns, source)
+    else:
+        X_test, labels = texts_and_label_columns(frame, text_column, label_columns, source)
     detect_task(loaded.task, labels, label_sep, source)
     y_test, _ = table_target(loaded.task, labels, label_sep, source)
     outputs = len(loaded.target_names or [None])
@@ -328,20 +458,24 @@ def read_test_file(test_file, text_column, label_columns, loaded, label_sep):
     return X_test, y_test
 
 
-def load_data(data, text_column, label_columns, *, task="auto", label_sep=None, test_file=None):
+def load_data(data, text_column, label_columns, *, task="auto", label_sep=None, test_file=None,
+              feature_columns=None):
     """The training rows, their task, and the test rows of a bundled split or ``test_file``.
 
     A folder is read as images, one subfolder per class; ``X`` is then a
-    list of image paths.
+    list of image paths. ``text_column`` is one name or a list (None: not
+    given); several text columns or ``feature_columns`` (``"auto"`` or
+    names) make ``X`` a table (a DataFrame; see :func:`choose_columns`).
     """
     if isinstance(label_columns, str):
         label_columns = [label_columns]
+    text_columns = [text_column] if isinstance(text_column, str) else text_column
     from ..datasets import DATASET_SPLITS  # here, not at the top: `skadapt predict` never needs sklearn
 
     if data in DATASET_SPLITS and not Path(data).exists():
         loaded = load_bundled(data, task, label_sep)
         if test_file:
-            loaded.test = read_test_file(test_file, text_column, label_columns, loaded, label_sep)
+            loaded.test = read_test_file(test_file, (text_columns or ["text"])[0], label_columns, loaded, label_sep)
         return loaded
     if is_image_folder(data):
         if label_sep is not None:
@@ -358,15 +492,16 @@ def load_data(data, text_column, label_columns, *, task="auto", label_sep=None, 
             test = read_image_folder(test_file, "--test-file")
         return Data(Path(data).name, X, y, test, "classification", None)
     source = repr(str(data))
-    X, labels = texts_and_label_columns(read_table(data), text_column, label_columns, source)
+    frame = read_table(data)
+    columns = choose_columns(frame, text_columns, feature_columns, label_columns, source)
+    X, labels = rows_and_label_columns(frame, columns, label_columns, source)
     task = detect_task(task, labels, label_sep, source)
     y, names = table_target(task, labels, label_sep, source)
     test = None
     if test_file:
-        X_test, test_labels = texts_and_label_columns(read_table(test_file), text_column, label_columns,
-                                                      repr(test_file))
+        X_test, test_labels = rows_and_label_columns(read_table(test_file), columns, label_columns, repr(test_file))
         test = (X_test, table_target(task, test_labels, label_sep, repr(test_file))[0])
     if task == "multilabel" and label_sep is not None:
         y, y_test, names = binarize(y, test[1] if test else None)
         test = (test[0], y_test) if test else None
-    return Data(Path(data).name, X, y, test, task, names)
+    return Data(Path(data).name, X, y, test, task, names, columns if columns.table else None)

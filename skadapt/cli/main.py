@@ -14,6 +14,8 @@ DESCRIPTION = """Which way of using a neural model wins on your data, and at wha
 
   skadapt compare                         # bundled SST-2, train sizes 64,256,1024,all
   skadapt compare reviews.csv --text-column body --label-column stars --cv 5
+  skadapt compare tickets.csv --text-column subject --text-column body --feature-columns auto  # a table
+  skadapt compare womens_clothing         # a table: two text columns, age and three categories; rating 1-5
   skadapt compare emobank                 # regression: valence, arousal, dominance
   skadapt compare goemotions              # multi-label: 28 emotions
   skadapt compare scores.csv --label-column V,A,D          # several number columns: regression
@@ -34,8 +36,15 @@ def build_parser():
                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     cmp.add_argument("data", nargs="?", default="sst2",
                      help="a CSV, TSV, JSON-lines or Parquet file, a bundled dataset (sst2, trec, cr, emobank, "
-                          "goemotions, review_polarity), or a folder of images with one subfolder per class")
-    cmp.add_argument("--text-column", default="text")
+                          "goemotions, review_polarity, womens_clothing), or a folder of images with one subfolder "
+                          "per class")
+    cmp.add_argument("--text-column", action="append", metavar="NAME",
+                     help="the text column (default: text); several, repeated or as a,b, are read as a table's "
+                          "text columns")
+    cmp.add_argument("--feature-columns", metavar="NAMES|auto",
+                     help="a table's other columns (numbers, booleans, dates, categories), as a,b,c; auto: every "
+                          "column but the labels and row identifiers (whole numbers or single words, unique per "
+                          "row: listed as dropped), the text columns detected unless --text-column names them")
     cmp.add_argument("--label-column", action="append", metavar="NAME",
                      help="the label column (default: label); several, repeated or as V,A,D, are the outputs of "
                           "a regression, or 0/1 columns of multi-label data")
@@ -51,7 +60,9 @@ def build_parser():
                      help="multi-label: every strategy predicts the labels whose probability is at least this "
                           "(default 0.5; 0.25 did best on GoEmotions' dev split, see docs/tasks.md)")
     cmp.add_argument("--strategies", default=None,
-                     help="comma-separated subset of scratch, transfer, finetune, tfidf")
+                     help="comma-separated subset of scratch, transfer, transfer-hgb, finetune, tfidf, other "
+                          "(default: scratch, transfer, finetune, tfidf; on a table also other, the other columns "
+                          "alone under gradient boosting, and transfer-hgb, text features + other columns under it)")
     cmp.add_argument("--backbone", default=None,
                      help="pretrained backbone for transfer and finetune (default: minilm for text; images need "
                           "one, e.g. exported:FOLDER or hf-vision:FOLDER)")
@@ -145,18 +156,37 @@ def run_compare(args):
         parse_train_sizes,
         primary_metric,
     )
-    from .data import check_target, is_image_folder, load_data, parse_label_columns
+    from .data import check_target, is_image_folder, load_data, parse_label_columns, parse_names
     from .report import check_writable, format_table, write_outputs
 
     kind = "image" if is_image_folder(args.data) else "text"
-    strategies = parse_strategies(args.strategies or ",".join(DEFAULT_STRATEGIES[kind]))
+    if args.strategies:
+        strategies = parse_strategies(args.strategies)
     sizes = parse_train_sizes(args.train_sizes)
-    if kind == "image" and "tfidf" in strategies:
-        raise UsageError("--strategies: tfidf works on text only; DATA is a folder of images.")
+    text_only = [s for s in ("tfidf", "other") if args.strategies and s in strategies]
+    if kind == "image" and text_only:
+        raise UsageError(f"--strategies: {text_only[0]} works on text only; DATA is a folder of images.")
+    if kind == "image" and (args.feature_columns or args.text_column):
+        raise UsageError("--text-column and --feature-columns read a table; DATA is a folder of images.")
     args.scratch_backbone = args.scratch_backbone or DEFAULT_SCRATCH_BACKBONE[kind]
+    args.label_column = parse_label_columns(args.label_column)
+    args.text_column = parse_names(args.text_column, "--text-column")
+    if args.feature_columns is not None and args.feature_columns.strip() != "auto":
+        args.feature_columns = ",".join(parse_names(args.feature_columns, "--feature-columns"))
+    data = load_data(args.data, args.text_column, args.label_column, task=args.task, label_sep=args.label_sep,
+                     test_file=args.test_file, feature_columns=args.feature_columns and args.feature_columns.strip())
+    if data.columns is not None:
+        kind = "table"
+    if not args.strategies:
+        defaults = DEFAULT_STRATEGIES[kind]
+        strategies = [s for s in defaults if s != "other" or data.columns.other]
+    if "other" in strategies and not (data.columns and data.columns.other):
+        raise UsageError("--strategies: other learns from a table's columns besides its text, and this data has "
+                         "none; give them with --feature-columns NAMES or auto.")
     if "scratch" in strategies:
-        check_backbone(args.scratch_backbone, kind, "--scratch-backbone", pretrained=False)
-    if {"transfer", "finetune"} & set(strategies):
+        check_backbone(args.scratch_backbone, "image" if kind == "image" else "text", "--scratch-backbone",
+                       pretrained=False)
+    if {"transfer", "transfer-hgb", "finetune"} & set(strategies):
         if args.backbone is None and kind == "image":
             raise UsageError(
                 "--backbone: transfer and finetune on images need a pretrained image backbone, e.g. "
@@ -164,7 +194,7 @@ def run_compare(args):
                 "or compare --strategies scratch only."
             )
         args.backbone = args.backbone or "minilm"
-        check_backbone(args.backbone, kind, "--backbone", pretrained=True)
+        check_backbone(args.backbone, "image" if kind == "image" else "text", "--backbone", pretrained=True)
     if args.max_epochs is not None and args.max_epochs < 1:
         raise UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}.")
     if args.time_budget is not None and args.time_budget <= 0:
@@ -177,9 +207,6 @@ def run_compare(args):
     if args.save_best:
         check_save_target(args.save_best, args.pickle)
 
-    args.label_column = parse_label_columns(args.label_column)
-    data = load_data(args.data, args.text_column, args.label_column, task=args.task, label_sep=args.label_sep,
-                     test_file=args.test_file)
     check_target(data.task, data.y, data.target_names, data.name)
     if args.threshold is not None and data.task != "multilabel":
         raise UsageError(f"--threshold applies to multi-label data only; this data is {data.task}.")
@@ -192,10 +219,13 @@ def run_compare(args):
     comparison = Comparison(evaluation, strategies, sizes, backbone=args.backbone,
                             scratch_backbone=args.scratch_backbone, max_epochs=args.max_epochs,
                             time_budget=args.time_budget, seed=args.seed, verbose=int(args.verbose),
-                            keep_models=bool(args.save_best), threshold=threshold, long_texts=args.long_texts)
+                            keep_models=bool(args.save_best), threshold=threshold, long_texts=args.long_texts,
+                            columns=data.columns)
     comparison.check_sizes()
     print(f"{data.name}: {data.task}, {evaluation.n_train} training rows; evaluation: {evaluation.description}",
           file=sys.stderr)
+    if data.columns is not None:
+        print(f"{data.name} is a table; {data.columns.describe()}", file=sys.stderr)
 
     results, interrupted, started = [], False, time.perf_counter()
     try:
@@ -209,6 +239,7 @@ def run_compare(args):
             "target_names": data.target_names, "evaluation": evaluation.description, "strategies": strategies,
             "train_sizes": args.train_sizes, "backbone": args.backbone,
             "scratch_backbone": args.scratch_backbone, "seed": args.seed,
+            **({"columns": data.columns.as_dict()} if data.columns is not None else {}),
             "wall_s": round(time.perf_counter() - started, 1), "interrupted": interrupted,
             "arguments": vars(args)}
     if data.task == "regression" and len(data.target_names) > 1:
@@ -218,6 +249,8 @@ def run_compare(args):
         return 130 if interrupted else 1
     plot_path = write_outputs(results, meta, args.output)
     print(format_table(results, data.task))
+    if data.columns is not None:
+        print(f"\n{data.columns.describe()}")
     print(f"\nwall time {meta['wall_s']:.0f} s; wrote {args.output}/results.json, results.csv and the plot {plot_path}")
     if interrupted:
         return 130
@@ -268,7 +301,7 @@ def check_save_target(path, pickle):
 
 
 def save_best(comparison, results, evaluation, data, args, threshold=0.5):
-    from .compare import best_rows, make_estimator
+    from .compare import best_rows, make_estimator, take
 
     best = best_rows(results, data.task)
     if not best:
@@ -282,11 +315,14 @@ def save_best(comparison, results, evaluation, data, args, threshold=0.5):
         print(f"refitting {winner} on all {len(train)} training rows ...", file=sys.stderr)
         model = make_estimator(winner, backbone=args.backbone, max_epochs=args.max_epochs, seed=args.seed,
                                verbose=int(args.verbose), scratch_backbone=args.scratch_backbone, task=data.task,
-                               n_rows=len(train), long_texts=args.long_texts)
-        model.fit([evaluation.X[i] for i in train], evaluation.y[train])
+                               n_rows=len(train), long_texts=args.long_texts, columns=data.columns,
+                               n_outputs=evaluation.y.shape[1] if evaluation.y.ndim == 2 else 1)
+        model.fit(take(evaluation.X, train), evaluation.y[train])
     # predict needs to know which columns to write: the task and the names of outputs or labels
+    # (and, for a table, which columns to read)
     about = {"task": data.task, "target_names": data.target_names,
-             "label_sep": args.label_sep or DEFAULT_LABEL_SEP, "threshold": threshold}
+             "label_sep": args.label_sep or DEFAULT_LABEL_SEP, "threshold": threshold,
+             **({"columns": data.columns.as_dict()} if data.columns is not None else {})}
     if args.pickle:
         import joblib
 
@@ -300,7 +336,7 @@ def save_best(comparison, results, evaluation, data, args, threshold=0.5):
 
 def run_predict(args):
     from ..images import IMAGE_SUFFIXES
-    from .data import column, read_table, text_values
+    from .data import column, input_rows, read_table, text_values
 
     if not Path(args.model).exists():
         raise UsageError(f"model {args.model!r} does not exist; write one with 'skadapt compare --save-best FOLDER'.")
@@ -320,11 +356,20 @@ def run_predict(args):
         if not rows:
             raise UsageError(f"folder {args.file!r} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))}).")
         name = "path"
+        saved = load_saved(args.model)
     else:
         frame = read_table(args.file)
-        column(frame, args.text_column, "--text-column", repr(args.file))
-        rows, name = text_values(frame[args.text_column]), args.text_column
-    saved = load_saved(args.model)
+        saved = load_saved(args.model)
+        table = table_columns(saved)
+        if table is not None:  # a model fitted on a table reads the columns it was fitted on, by name
+            missing = [c for c in table.names if c not in frame.columns]
+            if missing:
+                raise UsageError(f"{args.file!r} lacks the column(s) {', '.join(map(repr, missing))} of the table "
+                                 f"the model was fitted on ({', '.join(map(repr, table.names))}); give every one.")
+            rows, name = input_rows(frame, table), None
+        else:
+            column(frame, args.text_column, "--text-column", repr(args.file))
+            rows, name = text_values(frame[args.text_column]), args.text_column
     out = predictions(saved, rows, name)
     if args.output:
         out.to_csv(args.output, index=False)
@@ -332,6 +377,20 @@ def run_predict(args):
     else:
         out.to_csv(sys.stdout, index=False)
     return 0
+
+
+def table_columns(saved):
+    """The table columns a saved model reads (compare's metadata, or a table estimator's own), or None."""
+    from .data import Columns
+
+    if saved.get("columns"):
+        return Columns(saved["columns"]["text"], saved["columns"]["other"])
+    model = saved["model"]
+    first = model.steps[0][1] if hasattr(model, "steps") else model
+    layout = getattr(first, "table_", None)
+    if layout is None:
+        return None
+    return Columns(layout["text_columns"], {c: k for c, k in layout["kinds"].items() if k != "text"})
 
 
 def load_saved(path):
@@ -421,7 +480,7 @@ def predictions(saved, rows, name):
     import pandas as pd
 
     model, task = saved["model"], saved["task"]
-    out = pd.DataFrame({name: rows})
+    out = rows.copy() if hasattr(rows, "iloc") else pd.DataFrame({name: rows})  # a table keeps its columns
     if task == "multilabel":  # every kind of model cut at the threshold it was compared at
         proba = np.asarray(model.predict_proba(rows))
         names = saved.get("target_names") or [str(j) for j in range(proba.shape[1])]

@@ -23,6 +23,8 @@ SAFE_TYPES = (
     "scipy.sparse._csc.csc_array",
 )
 TRUSTED_MODULE = "sklearn."
+# skadapt's own sklearn transformers: their state is plain data and sklearn objects, as sklearn's own is
+SKADAPT_TYPES = ("skadapt.tables._columns.OtherColumns",)
 TORCH_PACKAGES = ("skadapt", "torch", "scikit-learn", "skorch", "transformers", "sentence-transformers", "skops")
 
 
@@ -31,8 +33,9 @@ def load(folder, *, trusted=None):
 
     Nothing is unpickled: weights are read with safetensors, parameters and
     fitted state from JSON, sklearn steps with skops, trusting scikit-learn's
-    own classes, the few numpy and scipy types in
-    ``skadapt.persistence.SAFE_TYPES`` and the types you list in ``trusted``.
+    own classes, skadapt's own transformers (:class:`~skadapt.tables.OtherColumns`),
+    the few numpy and scipy types in ``skadapt.persistence.SAFE_TYPES`` and
+    the types you list in ``trusted``.
     Every file is checked against the digest recorded at save time first.
 
     Parameters
@@ -109,7 +112,8 @@ def _read_skops(node, folder, trusted):
 
     path = _path(folder, node["file"])
     types = skops.io.get_untrusted_types(file=path)
-    refused = sorted(t for t in types if not (t.startswith(TRUSTED_MODULE) or t in SAFE_TYPES or t in trusted))
+    allowed = set(SAFE_TYPES) | set(SKADAPT_TYPES) | set(trusted)
+    refused = sorted(t for t in types if not (t.startswith(TRUSTED_MODULE) or t in allowed))
     if refused:
         raise ValueError(
             f"{node['file']} in {folder!r} holds types that are not trusted: {', '.join(refused)}; if you trust "

@@ -10,12 +10,14 @@ backbone) reads it as a table:
   texts, batching and the embedding cache work as for a list of texts;
 * **other columns** (numbers, booleans, dates, categories) go through a
   fitted scikit-learn ``ColumnTransformer`` (:func:`fit_preprocessor`) and
-  are concatenated with the text features, under the head.
+  are concatenated with the text features, under the head;
+  :class:`OtherColumns` gives them alone, as an sklearn transformer.
 
 A list of texts and a one-column DataFrame never come here: they keep the
 plain text path exactly.
 """
 
+from ._columns import OtherColumns
 from ._layout import (
     TableItem,
     attach,
@@ -31,6 +33,7 @@ from ._layout import (
 )
 
 __all__ = [
+    "OtherColumns",
     "TableItem",
     "attach",
     "check_table",
