@@ -58,6 +58,23 @@ def test_layerwise_lr_decay(make, texts):
     assert lrs == sorted(round(1e-3 * 0.5**d, 12) for d in range(4))
 
 
+def test_the_users_param_groups_win_where_they_match_and_the_decay_takes_the_rest(make, texts):
+    est = make(lr_decay=0.5, optimizer__param_groups=[("backbone.*embeddings*", {"lr": 0.0})]).fit(*texts)
+    groups = est.net_.optimizer_.param_groups
+    names = {id(p): n for n, p in est.net_.module_.named_parameters()}
+    embeddings = [g for g in groups if all("embeddings" in names[id(p)] for p in g["params"])]
+    assert embeddings and all(g["initial_lr"] == 0.0 for g in embeddings)
+    assert sorted({round(g["initial_lr"], 12) for g in groups} - {0.0}) == [round(1e-3 * 0.5**d, 12) for d in (2, 1, 0)]
+    assert est.get_params()["optimizer__param_groups"] == [("backbone.*embeddings*", {"lr": 0.0})]  # left as given
+
+
+@pytest.mark.parametrize("switched_off", ["lr_schedule", "early_stopping"])
+def test_any_built_in_callback_can_be_switched_off_by_name(make, texts, switched_off):
+    est = make(early_stopping=True, **{f"callbacks__{switched_off}": None}).fit(*texts)
+    assert switched_off not in dict(est.net_.callbacks_) or dict(est.net_.callbacks_)[switched_off] is None
+    assert len(est.predict(texts[0])) == len(texts[0])
+
+
 def test_linear_probe_head_matches_logistic_regression(make, texts, tiny_sbert):
     X, y = texts
     est = make(lr=1e-12, weight_decay=0.0, contrastive_steps=0).fit(X, y)

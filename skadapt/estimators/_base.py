@@ -301,14 +301,18 @@ class _BackboneEstimator(BaseEstimator):
         """
         if self.lr_decay == 1.0:
             return
-        param_groups = [
+        decayed = [
             (f"backbone.{prefix}*", {"lr": self.lr * self.lr_decay**depth})
             for depth, (_, prefixes) in enumerate(reversed(net.module_.layer_groups), start=1)
             for prefix in prefixes
         ]
+        # The user's own optimizer__param_groups come first: skorch gives each
+        # parameter to the first group whose pattern matches, so theirs win
+        # where they match and the decay applies to the rest.
+        user = list(getattr(net, "optimizer__param_groups", None) or [])
         # set_params would treat this as a "virtual" optimizer param and not
         # regroup; skorch reads optimizer__* attributes when it builds the optimizer.
-        setattr(net, "optimizer__param_groups", param_groups)
+        setattr(net, "optimizer__param_groups", user + decayed)
         net.initialize_optimizer()
 
     def _make_net(self, backbone, targets, n_samples, device, seed, dtype, n_table=0):
@@ -444,8 +448,9 @@ def _drop_training_state(net):
     # would be pickled a second time outside skorch's torch.save; skorch
     # recreates it at the start of any further training.
     callbacks = dict(net.callbacks_)
-    callbacks["lr_schedule"].lr_scheduler_ = None
+    if callbacks.get("lr_schedule") is not None:  # None: the user switched the schedule off
+        callbacks["lr_schedule"].lr_scheduler_ = None
     # EarlyStopping has already loaded the best epoch's weights; its copy
     # of them would double the size of a pickled model.
-    if "early_stopping" in callbacks:
+    if callbacks.get("early_stopping") is not None:
         callbacks["early_stopping"].best_model_weights_ = None

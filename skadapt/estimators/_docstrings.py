@@ -54,7 +54,10 @@ TRAINING_PARAMS = """
         ``iterator_train__num_workers=2``) and ``callbacks__<name>__``
         (``lr_schedule``, ``early_stopping``, ``progress_bar``, ``user_<i>``).
         They are parameters like the others (``get_params``, ``clone``,
-        ``GridSearchCV``) and take precedence over what skadapt would set.
+        ``GridSearchCV``) and take precedence over what skadapt would set:
+        ``optimizer__param_groups`` go before ``lr_decay``'s groups, so they
+        win for the parameters they match; ``callbacks__<name>=None``
+        switches a built-in callback off.
 """
 
 
