@@ -244,6 +244,29 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path, monkeypatch, saved):
     skadapt.load(saved).predict(NUMBERS)
 
 
+def test_overwrite_keeps_the_old_model_whole_when_the_final_rename_fails(tmp_path, monkeypatch):
+    from skadapt.persistence import _staging
+
+    old = ScratchClassifier("mlp", max_epochs=1, random_state=0).fit(NUMBERS, np.arange(36) % 2)
+    new = ScratchClassifier("mlp", max_epochs=1, random_state=1).fit(NUMBERS, 1 - np.arange(36) % 2)
+    skadapt.save(old, tmp_path / "model")
+    real_replace = os.replace
+
+    def failing_replace(source, target):  # moving the new model into place fails, like a full or flaky disk
+        if os.path.basename(source).startswith(".skadapt-staging-"):
+            raise OSError("rename failed")
+        real_replace(source, target)
+
+    monkeypatch.setattr(_staging.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="rename failed"):
+        skadapt.save(new, tmp_path / "model", overwrite=True)
+    monkeypatch.setattr(_staging.os, "replace", real_replace)
+    assert sorted(os.listdir(tmp_path)) == ["model"]  # nothing staged or set aside is left behind
+    np.testing.assert_array_equal(skadapt.load(tmp_path / "model").predict(NUMBERS), old.predict(NUMBERS))
+    skadapt.save(new, tmp_path / "model", overwrite=True)
+    np.testing.assert_array_equal(skadapt.load(tmp_path / "model").predict(NUMBERS), new.predict(NUMBERS))
+
+
 def test_what_cannot_be_saved_gets_one_clear_error(tmp_path, corpus):
     texts, labels = corpus
     with pytest.raises(NotFittedError):

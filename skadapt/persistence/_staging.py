@@ -25,16 +25,29 @@ def staged(folder):
 
     Whatever goes wrong inside the block (an unsupported step, a full disk,
     Ctrl-C), the staging folder is removed and ``folder`` is left as it was:
-    no half-written model is ever found under the final name.
+    no half-written model is ever found under the final name. A model
+    already in ``folder`` is moved aside, not deleted, until the new one is
+    in place: if that last rename fails, the old model goes back whole.
     """
     parent = os.path.dirname(folder)
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".skadapt-staging-", dir=parent)
     try:
         yield staging
-        if os.path.exists(folder):
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    aside = None
+    try:
+        if os.path.exists(folder):
+            aside = tempfile.mkdtemp(prefix=".skadapt-replaced-", dir=parent)
+            os.replace(folder, os.path.join(aside, "model"))
+        os.replace(staging, folder)
+    except BaseException:
+        if aside is not None and os.path.exists(os.path.join(aside, "model")):
+            os.replace(os.path.join(aside, "model"), folder)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
