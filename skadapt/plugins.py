@@ -2,7 +2,9 @@
 
 Loading is lazy (the first registry lookup triggers it) so that
 ``import skadapt`` stays cheap. Set ``SKADAPT_DISABLE_PLUGINS=1`` to skip the
-third-party entry points and use only the built-in backbones.
+third-party entry points and use only the built-in backbones, or
+``SKADAPT_PLUGINS=name,...`` to load only the plugins named (their entry-point
+or distribution names), as ``llm``'s ``LLM_LOAD_PLUGINS`` does.
 """
 
 import importlib
@@ -15,6 +17,7 @@ from . import hookspecs
 
 ENTRY_POINT_GROUP = "skadapt"
 DISABLE_ENV = "SKADAPT_DISABLE_PLUGINS"
+ALLOW_ENV = "SKADAPT_PLUGINS"
 
 # Built-in backbones are plugins too, registered exactly like third-party ones.
 DEFAULT_PLUGINS = (
@@ -34,6 +37,14 @@ def _third_party_disabled():
     return os.environ.get(DISABLE_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
+def _allowed_plugins():
+    """The plugin names ``SKADAPT_PLUGINS`` lists, or None when it is not set (every plugin loads)."""
+    value = os.environ.get(ALLOW_ENV)
+    if value is None:
+        return None
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
 def make_plugin_manager():
     """Return ``(pm, distributions)``: a plugin manager with the built-ins and
     the entry points loaded, and the distribution name of each plugin.
@@ -50,8 +61,11 @@ def make_plugin_manager():
         return pm, distributions
     from importlib.metadata import entry_points
 
+    allowed, seen = _allowed_plugins(), set()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if pm.is_blocked(ep.name):
+        names = {ep.name} | ({ep.dist.name} if ep.dist is not None else set())
+        seen |= names
+        if allowed is not None and not names & allowed:
             continue
         if pm.has_plugin(ep.name):
             # Two distributions using one entry-point name: pluggy keeps one
@@ -76,4 +90,12 @@ def make_plugin_manager():
                 PluginWarning,
                 stacklevel=2,
             )
+    unknown = sorted((allowed or set()) - seen)
+    if unknown:
+        warnings.warn(
+            f"{ALLOW_ENV} names {', '.join(map(repr, unknown))}, which no installed skadapt plugin is called "
+            f"(installed: {', '.join(sorted(seen)) or 'none'}).",
+            PluginWarning,
+            stacklevel=2,
+        )
     return pm, distributions

@@ -179,9 +179,7 @@ def _make_register(registry, plugin_name, distribution, pending):
 def _build_registry():
     pm, distributions = make_plugin_manager()
     registry = _Registry()
-    for plugin_name, plugin in pm.list_name_plugin():  # registration order: stable messages
-        if plugin is None:  # blocked
-            continue
+    for plugin_name, plugin in pm.list_name_plugin():  # registration order: stable messages (none is blocked)
         others = [p for p in pm.get_plugins() if p is not plugin]
         call_one = pm.subset_hook_caller("register_backbones", remove_plugins=others)
         pending = []

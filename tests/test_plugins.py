@@ -30,6 +30,7 @@ _real_entry_points = importlib.metadata.entry_points
 @pytest.fixture(autouse=True)
 def fresh_registry(monkeypatch):
     monkeypatch.delenv("SKADAPT_DISABLE_PLUGINS", raising=False)
+    monkeypatch.delenv("SKADAPT_PLUGINS", raising=False)
     skadapt.reset_registry()
     yield
     skadapt.reset_registry()
@@ -126,6 +127,24 @@ def test_disable_env_hides_third_party_plugins_but_keeps_built_ins(monkeypatch):
     monkeypatch.setenv("SKADAPT_DISABLE_PLUGINS", "0")  # "0" means not disabled
     skadapt.reset_registry()
     assert "extra" in _names()
+
+
+def test_the_allow_list_loads_only_the_plugins_it_names(monkeypatch):
+    _plugin_module(monkeypatch, "skadapt_test_extra", _registering("extra"))
+    _plugin_module(monkeypatch, "skadapt_test_other", _registering("other"))
+    _add_entry_points(monkeypatch, ("extra", "skadapt_test_extra"), ("other", "skadapt_test_other"))
+    monkeypatch.setenv("SKADAPT_PLUGINS", "extra")
+    names = _names()
+    assert "extra" in names and "other" not in names and "bow" not in names
+    assert BUILT_INS <= names  # built-ins are not plugins to choose
+
+    monkeypatch.setenv("SKADAPT_PLUGINS", "extra, skadapt-bow, nonesuch")  # a distribution's name works too
+    skadapt.reset_registry()
+    with pytest.warns(PluginWarning, match="SKADAPT_PLUGINS names 'nonesuch', which no installed skadapt plugin"):
+        names = _names()
+    assert "extra" in names and "other" not in names
+    if importlib.util.find_spec("skadapt_bow") is not None:
+        assert "bow" in names
 
 
 def test_a_third_party_plugin_registers_a_class_factory(monkeypatch):
