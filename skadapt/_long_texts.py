@@ -92,7 +92,8 @@ class Chunks:
 
 def n_sequences(item):
     """How many sequences a row sends through the backbone."""
-    item = getattr(item, "text", item)  # a table row (skadapt.tables.TableItem): its text's
+    while hasattr(item, "text"):  # a table row (skadapt.tables.TableItem) or a weighted row: its text's
+        item = item.text
     return len(item.sequences) if isinstance(item, Chunks) else 1
 
 

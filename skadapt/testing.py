@@ -8,7 +8,13 @@ as an expected failure rather than skipped, and (with pytest's
 off the list.
 """
 
-EXPECTED_FAILED_CHECKS = {}
+EXPECTED_FAILED_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "training is stochastic and by minibatches: a row of weight 2 is one row whose loss counts twice in one "
+        "batch, where a repeated row is two rows in shuffled batches; the two fits agree in expectation, not to "
+        "the check's 1e-7"
+    ),
+}
 
 # A pretrained numeric backbone (an exported ``mlp``) takes the number of
 # features it was trained on; these checks fit on data of 1 to 10 columns.

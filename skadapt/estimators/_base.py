@@ -129,7 +129,7 @@ class _BackboneEstimator(BaseEstimator):
             )
         return spec
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Build the backbone and head and train them on ``(X, y)``.
 
         Parameters
@@ -142,6 +142,13 @@ class _BackboneEstimator(BaseEstimator):
             Classifiers: labels of any hashable type, or a 0/1 indicator
             matrix for multi-label data. Regressors: numbers, one column
             per output.
+        sample_weight : array-like of shape (n_samples,), default=None
+            A non-negative weight per row: each row's loss is multiplied by
+            it (with ``class_weight``'s, where both are given), so a weight of
+            2 counts a row twice and 0 leaves it out of the loss. The
+            linear-probe start is fitted with the same weights, and the
+            contrastive stage draws rows in proportion to them. Routed by
+            sklearn's metadata routing (``set_fit_request(sample_weight=True)``).
 
         Returns
         -------
@@ -155,6 +162,7 @@ class _BackboneEstimator(BaseEstimator):
         else:
             X = v.check_input(self, X, spec.input_kind, reset=True)
         targets = self._check_targets(y, len(X))
+        sample_weight = v.check_sample_weight(sample_weight, len(X))
         held_out = math.ceil(len(X) * self.validation_fraction)
         if self.early_stopping and len(X) - held_out < 1:
             raise ValueError(
@@ -180,11 +188,17 @@ class _BackboneEstimator(BaseEstimator):
             _fit_schedule(net, items, train_index, self.max_epochs, self.batch_size, self.warmup)
             steps = self._contrastive_steps(targets, train_index, net.module_, items)
             if steps:
-                self._train_body(net, backbone, items, targets, train_index, steps, device, dtype)
+                self._train_body(net, backbone, items, targets, train_index, steps, device, dtype, sample_weight)
             if getattr(self, "head_init", "random") == "linear_probe":
                 self._init_head(net.module_, spec, backbone, X, items, targets, device, train_index,
-                                pretrained_features=not steps, splitter=splitter, table_values=values)
-            net.partial_fit(items if values is None else tables.attach(items, values), targets.encoded)
+                                pretrained_features=not steps, splitter=splitter, table_values=values,
+                                sample_weight=sample_weight)
+            rows = items if values is None else tables.attach(items, values)
+            if sample_weight is not None:  # each row carries its weight to the loss
+                from ._network import with_weights
+
+                rows = with_weights(rows, sample_weight)
+            net.partial_fit(rows, targets.encoded)
         _drop_training_state(net)
         # Fitted attributes are set only once training has succeeded, so a
         # failed refit does not leave a mix of old and new state.
@@ -220,7 +234,7 @@ class _BackboneEstimator(BaseEstimator):
         """How two rows' targets make a target similarity (see ``_contrastive.target_similarity``)."""
         raise NotImplementedError
 
-    def _train_body(self, net, backbone, items, targets, train_index, steps, device, dtype):
+    def _train_body(self, net, backbone, items, targets, train_index, steps, device, dtype, sample_weight=None):
         from ._contrastive import auto_lr, train_body
         from ._network import Collate, PooledBackbone
 
@@ -230,10 +244,11 @@ class _BackboneEstimator(BaseEstimator):
         lr = auto_lr(steps) if self.contrastive_lr == "auto" else self.contrastive_lr
         train_body(body, rows, targets.encoded[train_index], self._similarity_kind(targets), steps=steps, lr=lr,
                    weight_decay=self.weight_decay, device=device, dtype=dtype,
-                   collate=Collate(backbone), progress=bool(self.verbose))
+                   collate=Collate(backbone), progress=bool(self.verbose),
+                   sample_weight=None if sample_weight is None else sample_weight[train_index])
 
     def _init_head(self, module, spec, backbone, X, items, targets, device, train_index, pretrained_features=True,
-                   splitter=None, table_values=None):
+                   splitter=None, table_values=None, sample_weight=None):
         """LP-FT: start the head from a linear model fitted on the frozen features.
 
         ``pretrained_features``: whether the backbone still has its pretrained
@@ -254,6 +269,8 @@ class _BackboneEstimator(BaseEstimator):
             X = [X[i] for i in train_index]
             if table_values is not None:
                 table_values = table_values[train_index]
+            if sample_weight is not None:
+                sample_weight = sample_weight[train_index]
         else:
             y = targets.encoded
         module.backbone.eval()
@@ -282,7 +299,7 @@ class _BackboneEstimator(BaseEstimator):
             features = encode_items(items)
         if table_values is not None:
             features = np.hstack([features, table_values])
-        coef, intercept = self._linear_probe(features, targets, y)
+        coef, intercept = self._linear_probe(features, targets, y, sample_weight)
         linear = module.head[-1]
         with torch.no_grad():
             linear.weight.copy_(torch.as_tensor(coef, dtype=linear.weight.dtype))

@@ -59,14 +59,15 @@ class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
             return True
         return len(np.unique(y)) == targets.n_outputs
 
-    def _linear_probe(self, features, targets, y):
+    def _linear_probe(self, features, targets, y, sample_weight=None):
         """Logistic regression (C=1) on the frozen features: one per label for multi-label y."""
         from sklearn.linear_model import LogisticRegression
 
         weight = targets.class_weight
         if not targets.attributes["multilabel_"]:
             class_weight = None if weight is None else dict(enumerate(weight))
-            probe = LogisticRegression(C=1.0, max_iter=1000, class_weight=class_weight).fit(features, y)
+            probe = LogisticRegression(C=1.0, max_iter=1000, class_weight=class_weight).fit(
+                features, y, sample_weight=sample_weight)
             coef, intercept = probe.coef_, probe.intercept_
             if coef.shape[0] == 1:  # binary: softmax over (-z/2, z/2) equals sigmoid(z)
                 coef = np.vstack([-coef / 2, coef / 2])
@@ -85,7 +86,8 @@ class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
                 intercept[j] = np.log(rate / (1 - rate))
                 continue
             class_weight = None if weight is None else {0: weight[0, j], 1: weight[1, j]}
-            probe = LogisticRegression(C=1.0, max_iter=1000, class_weight=class_weight).fit(features, column)
+            probe = LogisticRegression(C=1.0, max_iter=1000, class_weight=class_weight).fit(
+                features, column, sample_weight=sample_weight)
             coef[j], intercept[j] = probe.coef_[0], probe.intercept_[0]
         return coef, intercept
 

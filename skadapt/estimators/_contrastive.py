@@ -117,7 +117,8 @@ class ContrastiveBatches(torch.utils.data.Sampler):
 
     def __init__(self, weights, batch_rows, steps):
         self.weights = torch.as_tensor(weights, dtype=torch.float64)
-        self.batch_rows = min(int(batch_rows), len(self.weights))
+        # rows of weight 0 (sample_weight) are never drawn, and a batch holds distinct rows
+        self.batch_rows = min(int(batch_rows), int((self.weights > 0).sum()))
         self.steps = int(steps)
 
     def __len__(self):
@@ -145,14 +146,17 @@ def rows_per_batch(items):
     return max(2, int(BATCH_ROWS // mean))
 
 
-def train_body(module, items, y, kind, *, steps, lr, weight_decay, device, dtype, collate, progress):
-    """Run the contrastive stage on ``module`` (the backbone, trained in place)."""
+def train_body(module, items, y, kind, *, steps, lr, weight_decay, device, dtype, collate, progress,
+               sample_weight=None):
+    """Run the contrastive stage on ``module`` (the backbone, trained in place); rows are drawn
+    in proportion to ``sample_weight`` (times the class balancing of :func:`row_weights`)."""
     from skorch.callbacks import LRScheduler, ProgressBar
     from skorch.dataset import Dataset
 
     from ._network import MixedPrecisionNet, WarmupLinearDecay, adamw_options
 
-    sampler = ContrastiveBatches(row_weights(y, kind), rows_per_batch(items), steps)
+    weights = row_weights(y, kind) if sample_weight is None else row_weights(y, kind) * sample_weight
+    sampler = ContrastiveBatches(weights, rows_per_batch(items), steps)
     callbacks = [("lr_schedule", LRScheduler(
         policy=torch.optim.lr_scheduler.LambdaLR,
         lr_lambda=WarmupLinearDecay(steps, round(0.1 * steps)),

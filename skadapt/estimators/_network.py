@@ -60,6 +60,7 @@ class BackboneWithHead(nn.Module):
 
     def forward(self, **batch):
         table = batch.pop("table", None)
+        batch.pop("sample_weight", None)  # for the loss (see _MixedPrecision.get_loss), not the network
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
             features = pooled_features(self.backbone, None, batch, keep_chunks=True)
         if isinstance(features, tuple):  # chunk features, pooled here (attention pooling learns)
@@ -135,6 +136,26 @@ class PooledBackbone(nn.Module):
         return pooled_features(self.backbone, self.pool, batch)
 
 
+class WeightedItem:
+    """A training row with its ``sample_weight``; ``len()`` is its text's, so rows sort as before."""
+
+    __slots__ = ("text", "weight")
+
+    def __init__(self, text, weight):
+        self.text = text
+        self.weight = weight
+
+    def __len__(self):
+        return len(self.text)
+
+
+def with_weights(items, sample_weight):
+    """The training rows, each with its weight (an object array, which skorch indexes as it does the rows)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = [WeightedItem(item, float(w)) for item, w in zip(items, sample_weight)]
+    return out
+
+
 def collate_rows(recipe, items, always_chunked=False):
     """The recipe's batch for ``items``; with chunked texts among them, their
     chunks as rows plus ``chunk_index`` and ``chunk_mask`` (see ``_long_texts.layout``).
@@ -142,6 +163,10 @@ def collate_rows(recipe, items, always_chunked=False):
     ``always_chunked``: the chunk inputs even when every text is one
     sequence (an ONNX graph has one set of inputs).
     """
+    weight = None
+    if len(items) and isinstance(items[0], WeightedItem):  # training rows with weights: "sample_weight"
+        weight = torch.tensor([item.weight for item in items], dtype=torch.float32)
+        items = [item.text for item in items]
     table = None
     if len(items) and isinstance(items[0], TableItem):  # table rows: their other columns ride along as "table"
         table = torch.from_numpy(np.stack([item.values for item in items]))
@@ -156,6 +181,8 @@ def collate_rows(recipe, items, always_chunked=False):
         batch["chunk_mask"] = torch.from_numpy(mask)
     if table is not None:
         batch["table"] = table
+    if weight is not None:
+        batch["sample_weight"] = weight
     return batch
 
 
@@ -349,13 +376,15 @@ class ClassWeightedCrossEntropy(nn.Module):
     is what this does (and what the linear-probe start optimises).
     """
 
+    reduction = "mean"  # "none": one loss per row (sample weights, see _MixedPrecision.get_loss)
+
     def __init__(self, weight):
         super().__init__()
         self.register_buffer("weight", torch.as_tensor(weight, dtype=torch.float32))
 
     def forward(self, logits, target):
-        losses = nn.functional.cross_entropy(logits, target, reduction="none")
-        return (losses * self.weight[target]).mean()
+        losses = nn.functional.cross_entropy(logits, target, reduction="none") * self.weight[target]
+        return losses if self.reduction == "none" else losses.mean()
 
 
 class LabelWeightedBCE(nn.Module):
@@ -367,6 +396,8 @@ class LabelWeightedBCE(nn.Module):
     ``class_weight`` sets both.
     """
 
+    reduction = "mean"  # "none": one loss per cell (sample weights, see _MixedPrecision.get_loss)
+
     def __init__(self, negative, positive):
         super().__init__()
         self.register_buffer("negative", torch.as_tensor(negative, dtype=torch.float32))
@@ -374,7 +405,8 @@ class LabelWeightedBCE(nn.Module):
 
     def forward(self, logits, target):
         losses = nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
-        return (losses * (self.negative + (self.positive - self.negative) * target)).mean()
+        losses = losses * (self.negative + (self.positive - self.negative) * target)
+        return losses if self.reduction == "none" else losses.mean()
 
 
 class _MixedPrecision:
@@ -389,6 +421,23 @@ class _MixedPrecision:
     """
 
     precision_dtype = None
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """skorch's loss; with sample weights in the batch, each row's loss times its weight,
+        averaged over the rows (as ``class_weight`` weighs rows: a weight of 2 counts a row twice)."""
+        weight = X.get("sample_weight") if isinstance(X, dict) else None
+        if weight is None:
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        # skorch's criterion has no per-row form, but torch's losses and ours read
+        # ``reduction`` at each call: per-row losses for this call only
+        reduction, self.criterion_.reduction = self.criterion_.reduction, "none"
+        try:
+            losses = super().get_loss(y_pred, y_true, X=X, training=training)
+        finally:
+            self.criterion_.reduction = reduction
+        if losses.dim() > 1:  # several outputs or labels: a row's loss is their mean
+            losses = losses.mean(dim=tuple(range(1, losses.dim())))
+        return (losses * weight.to(losses.device, losses.dtype)).mean()
 
     def infer(self, x, **fit_params):
         with autocast(self.device, self.precision_dtype):

@@ -47,11 +47,11 @@ class _BackboneRegressor(RegressorMixin, _BackboneEstimator):
     def _similarity_kind(self, targets):
         return "values"
 
-    def _linear_probe(self, features, targets, y):
+    def _linear_probe(self, features, targets, y, sample_weight=None):
         """Ridge regression on the frozen features, its alpha chosen by leave-one-out (RidgeCV)."""
         from sklearn.linear_model import RidgeCV
 
-        probe = RidgeCV(alphas=np.logspace(-3, 3, 7)).fit(features, y)
+        probe = RidgeCV(alphas=np.logspace(-3, 3, 7)).fit(features, y, sample_weight=sample_weight)
         return np.atleast_2d(probe.coef_), np.atleast_1d(probe.intercept_)
 
     def predict(self, X):

@@ -102,3 +102,17 @@ def check_positive(value, name, kind=numbers.Real):
 
 def check_fraction(value, name, *, include_one=True):
     check_scalar(value, name, numbers.Real, min_val=0, max_val=1, include_boundaries="both" if include_one else "left")
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """``sample_weight`` as float64 ``(n_samples,)``, or None; all ones is None (the same fit, exactly).
+
+    sklearn's ``_check_sample_weight`` says what is wrong with the shape, the
+    length, a negative or infinite weight, or weights that are all 0.
+    """
+    from sklearn.utils.validation import _check_sample_weight
+
+    if sample_weight is None:
+        return None
+    weights = _check_sample_weight(sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True)
+    return None if np.all(weights == 1.0) else weights
