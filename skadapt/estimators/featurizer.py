@@ -126,7 +126,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
     ...                       "Had to send it back."], "age": [34, 51], "department": ["Dresses", "Tops"]})
     >>> featurizer = PretrainedFeaturizer(text_columns=["title", "review"]).fit(table)
     >>> featurizer.transform(table).shape
-    (2, 772)
+    (2, 771)
     >>> featurizer.get_feature_names_out()[[0, 384, 768, 769]].tolist()
     ['title_0', 'review_0', 'age', 'department_Dresses']
     """
