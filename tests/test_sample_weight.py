@@ -98,3 +98,14 @@ def test_bad_weights_get_one_clear_sentence(weights, message):
     X, y = clusters()
     with pytest.raises(ValueError, match=message):
         ScratchClassifier("mlp", max_epochs=1).fit(X, y, sample_weight=weights)
+
+
+def test_the_featurizer_validates_weights_and_gives_the_same_features(tiny_sbert):
+    from skadapt import PretrainedFeaturizer
+
+    texts = ["a good film", "a bad film", "so so"]
+    plain = PretrainedFeaturizer(tiny_sbert, cache=False).fit(texts)
+    weighted = PretrainedFeaturizer(tiny_sbert, cache=False).fit(texts, sample_weight=[1, 2, 0])
+    np.testing.assert_array_equal(plain.transform(texts), weighted.transform(texts))
+    with pytest.raises(ValueError, match="(?i)negative"):
+        PretrainedFeaturizer(tiny_sbert, cache=False).fit(texts, sample_weight=[1, -1, 1])

@@ -35,8 +35,7 @@ def _exported_mlp():
 @parametrize_with_checks(
     [
         ScratchClassifier(backbone="mlp", device="cpu"),
-        # lr 1e-2: 10 epochs at the default 1e-3 are too short for check_regressors_train's R² > 0.5
-        ScratchRegressor(backbone="mlp", device="cpu", lr=1e-2),
+        ScratchRegressor(backbone="mlp", device="cpu"),  # defaults as they are: lr="auto" is 1e-2 for mlp
         PretrainedFeaturizer(_exported_mlp(), device="cpu"),
     ],
     expected_failed_checks=expected_failed_checks,
@@ -79,3 +78,13 @@ TEXT_ESTIMATORS = [
 @pytest.mark.parametrize("estimator", TEXT_ESTIMATORS, ids=repr)
 def test_text_estimators_api_checks(estimator, check):
     check(type(estimator).__name__, estimator)
+
+
+def test_scratch_lr_auto_trains_at_the_backbones_own_rate():
+    X = np.random.default_rng(0).random((20, 3))
+    model = ScratchRegressor(backbone="mlp", max_epochs=1, random_state=0).fit(X, X.sum(axis=1))
+    assert model.lr == "auto" and model.net_.lr == 1e-2
+    explicit = ScratchRegressor(backbone="mlp", lr=3e-3, max_epochs=1, random_state=0).fit(X, X.sum(axis=1))
+    assert explicit.net_.lr == 3e-3
+    with pytest.raises(TypeError, match="lr must be an instance of float"):  # "auto" is Scratch*'s alone
+        FineTunedRegressor(lr="auto").fit(["a text", "another"], [1.0, 2.0])

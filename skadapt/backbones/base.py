@@ -42,11 +42,15 @@ class Backbone:
         Whether ``build(pretrained=True)`` is possible.
     out_features : int
         Width of the features the module outputs; set by :meth:`build`.
+    scratch_lr : float
+        The learning rate ``Scratch*(lr="auto")`` trains it at from random
+        weights (1e-3, AdamW's usual; a small MLP takes 1e-2).
     """
 
     input_kind = "text"
     has_pretrained = False
     out_features = None
+    scratch_lr = 1e-3
 
     def fit(self, X):
         """Learn preprocessing state from the training inputs; returns self."""

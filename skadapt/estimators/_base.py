@@ -94,7 +94,8 @@ class _BackboneEstimator(BaseEstimator):
                     f"{type(self).__name__} got an unknown parameter {name!r}; skorch's own options take a "
                     f"prefix: {', '.join(p + '<name>' for p in SKORCH_PREFIXES)}."
                 )
-        v.check_positive(self.lr, "lr")
+        if not (self.lr == "auto" and not self._pretrained):
+            v.check_positive(self.lr, "lr")
         v.check_positive(self.max_epochs, "max_epochs", numbers.Integral)
         v.check_positive(self.batch_size, "batch_size", numbers.Integral)
         v.check_scalar(self.weight_decay, "weight_decay", numbers.Real, min_val=0)
@@ -319,7 +320,7 @@ class _BackboneEstimator(BaseEstimator):
         if self.lr_decay == 1.0:
             return
         decayed = [
-            (f"backbone.{prefix}*", {"lr": self.lr * self.lr_decay**depth})
+            (f"backbone.{prefix}*", {"lr": net.lr * self.lr_decay**depth})
             for depth, (_, prefixes) in enumerate(reversed(net.module_.layer_groups), start=1)
             for prefix in prefixes
         ]
@@ -382,7 +383,7 @@ class _BackboneEstimator(BaseEstimator):
             criterion=criterion,
             **{f"criterion__{k}": value for k, value in criterion_kwargs.items()},
             **adamw_options(self.weight_decay, device),
-            lr=self.lr,
+            lr=backbone.scratch_lr if self.lr == "auto" else self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             train_split=train_split,

@@ -1,8 +1,10 @@
 """Docstring sections shared by the fine-tuned and scratch estimators, so each says it once."""
 
 TRAINING_PARAMS = """
-    lr : float
-        Learning rate of AdamW (the peak, after warm-up).
+    lr : float or "auto"
+        Learning rate of AdamW (the peak, after warm-up). ``"auto"`` (the
+        ``Scratch*`` default) takes the backbone's ``scratch_lr``: 1e-3, and
+        1e-2 for ``mlp``.
     max_epochs : int
         Passes over the training data.
     batch_size : int

@@ -144,7 +144,7 @@ class ScratchClassifier(_BackboneClassifier):
         *,
         class_weight=None,
         threshold=0.5,
-        lr=1e-3,
+        lr="auto",
         max_epochs=10,
         batch_size=50,
         weight_decay=0.0,

@@ -180,8 +180,19 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
                 options[name] = getattr(self, name)
         return options
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Load the pretrained backbone; ``X`` is only validated.
+
+        Parameters
+        ----------
+        X : list of str, 1-D array, Series or DataFrame
+            The texts (or a table, or a numeric array for ``mlp``).
+        y : None
+            Ignored: the features do not depend on labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Validated, then unused: a frozen backbone learns nothing from the
+            rows, so their weights matter only to the model fitted on the
+            features (route them there with ``set_fit_request``).
 
         Returns
         -------
@@ -198,6 +209,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         table = tbl.fit(self, X, spec.input_kind)
         if table["table_"] is None:
             X = v.check_input(self, X, spec.input_kind, reset=True)
+        v.check_sample_weight(sample_weight, len(X))
         stores = self._stores()
         device = x.resolve_device(self.device)
         x.check_precision(self.precision, device)

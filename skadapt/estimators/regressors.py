@@ -143,7 +143,7 @@ class ScratchRegressor(_BackboneRegressor):
         backbone="textcnn",
         *,
         loss="squared_error",
-        lr=1e-3,
+        lr="auto",
         max_epochs=10,
         batch_size=50,
         weight_decay=0.0,
