@@ -28,6 +28,8 @@ FIXED_WIDTH_FAILED_CHECKS = {
         "check_fit2d_1sample", "check_fit2d_predict1d", "check_fit_check_is_fitted", "check_fit_idempotent",
         "check_fit_score_takes_y", "check_methods_sample_order_invariance", "check_methods_subset_invariance",
         "check_n_features_in", "check_pipeline_consistency", "check_readonly_memmap_input",
+        "check_sample_weights_list", "check_sample_weights_not_an_array", "check_sample_weights_not_overwritten",
+        "check_sample_weights_pandas_series", "check_sample_weights_shape",
         "check_transformer_data_not_an_array", "check_transformer_general", "check_transformer_preserve_dtypes",
     )
 }

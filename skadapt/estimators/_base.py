@@ -68,10 +68,15 @@ class _BackboneEstimator(BaseEstimator):
     def __setstate__(self, state):
         super().__setstate__(state)
         long.restore_defaults(self)
+        vars(self).setdefault("warm_start", False)  # pickled before warm_start existed
 
     # -- task hooks (classifier / regressor) --------------------------------
     def _check_targets(self, y, n_samples):
         """Return a :class:`~._targets.Targets` for ``y``."""
+        raise NotImplementedError
+
+    def _encode_further(self, y, n_samples):
+        """``y`` of a later ``partial_fit`` or warm-started ``fit``, encoded as the first fit's targets were."""
         raise NotImplementedError
 
     def _criterion(self, targets):
@@ -155,6 +160,38 @@ class _BackboneEstimator(BaseEstimator):
         -------
         self
         """
+        if getattr(self, "warm_start", False) and self.__sklearn_is_fitted__():
+            return self._train_further(X, y, sample_weight, epochs=self.max_epochs, steady=False)
+        return self._fit_new(X, y, sample_weight)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over ``(X, y)``, continuing from the fitted weights and optimizer state.
+
+        The first call builds the model as ``fit`` does (the vocabulary, the
+        table preprocessing and, for regressors, the target scaling are
+        learned from its rows); every call then trains one epoch on all of
+        its rows at the constant rate ``lr``: no warm-up or decay, since a
+        call does not know how many will follow, and no early stopping.
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        self
+        """
+        if not self.__sklearn_is_fitted__():
+            return self._fit_new(X, y, sample_weight, epochs=1)
+        return self._train_further(X, y, sample_weight, epochs=1, steady=True)
+
+    def _initial_targets(self, y, n_samples, classes=None):
+        return self._check_targets(y, n_samples)
+
+    def _fit_new(self, X, y, sample_weight, classes=None, epochs=None):
+        """A model built from ``(X, y)``; ``epochs``: that many steady epochs (``partial_fit``) instead of
+        ``fit``'s schedule."""
         spec = self._check_params()
         table = tbl.fit(self, X, spec.input_kind)
         values = None
@@ -162,7 +199,7 @@ class _BackboneEstimator(BaseEstimator):
             X, values = tbl.read(X, table)
         else:
             X = v.check_input(self, X, spec.input_kind, reset=True)
-        targets = self._check_targets(y, len(X))
+        targets = self._initial_targets(y, len(X), classes)
         sample_weight = v.check_sample_weight(sample_weight, len(X))
         held_out = math.ceil(len(X) * self.validation_fraction)
         if self.early_stopping and len(X) - held_out < 1:
@@ -194,13 +231,12 @@ class _BackboneEstimator(BaseEstimator):
                 self._init_head(net.module_, spec, backbone, X, items, targets, device, train_index,
                                 pretrained_features=not steps, splitter=splitter, table_values=values,
                                 sample_weight=sample_weight)
-            rows = items if values is None else tables.attach(items, values)
-            if sample_weight is not None:  # each row carries its weight to the loss
-                from ._network import with_weights
-
-                rows = with_weights(rows, sample_weight)
-            net.partial_fit(rows, targets.encoded)
-        _drop_training_state(net)
+            rows = _training_rows(items, values, sample_weight)
+            if epochs is None:
+                net.partial_fit(rows, targets.encoded)
+            else:
+                _train_steady(net, rows, targets.encoded, epochs)
+        _drop_training_state(net, keep_optimizer=epochs is not None or getattr(self, "warm_start", False))
         # Fitted attributes are set only once training has succeeded, so a
         # failed refit does not leave a mix of old and new state.
         for name, value in targets.attributes.items():
@@ -211,6 +247,33 @@ class _BackboneEstimator(BaseEstimator):
         self.history_ = net.history
         self.contrastive_steps_ = steps
         self.text_splitter_ = splitter
+        self.long_text_stats_ = long.summary(stats)
+        return self
+
+    def _train_further(self, X, y, sample_weight, epochs, steady):
+        """Train the fitted network on ``(X, y)``: ``partial_fit``'s steady epochs, or ``fit``'s schedule again
+        (``warm_start``), from the kept weights and optimizer state."""
+        net = self.net_
+        values = None
+        if tbl.fitted(self):
+            X, values = tbl.read(tables.check_table(self, X), tbl.state_of(self))
+        else:
+            X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
+        encoded = self._encode_further(y, len(X))
+        sample_weight = v.check_sample_weight(sample_weight, len(X))
+        items, stats = long.prepare(self.backbone_, getattr(self, "text_splitter_", None), X, self.backbone, "X")
+        rows = _training_rows(items, values, sample_weight)
+        with x.seeded(x.seed_from(self.random_state), str(net.device)):
+            if steady:
+                _train_steady(net, rows, encoded, epochs)
+            else:
+                train_index = np.arange(len(items))
+                if net.train_split is not None:
+                    train_index = np.asarray(net.get_split_datasets(items, encoded)[0].indices)
+                _restart_schedule(net, items, train_index, epochs, self.batch_size, self.warmup)
+                net.partial_fit(rows, encoded, epochs=epochs)
+        _drop_training_state(net, keep_optimizer=True)
+        self.history_ = net.history
         self.long_text_stats_ = long.summary(stats)
         return self
 
@@ -341,13 +404,16 @@ class _BackboneEstimator(BaseEstimator):
         from ._network import (BackboneWithHead, Collate, WarmupLinearDecay, adamw_options, capped_loader,
                                length_grouped_loader)
 
-        n_train = n_samples - (math.ceil(n_samples * self.validation_fraction) if self.early_stopping else 0)
-        total_steps = self.max_epochs * math.ceil(n_train / self.batch_size)
+        total_steps = _total_steps(n_samples, self.max_epochs, self.batch_size, self.validation_fraction,
+                                   self.early_stopping)
         callbacks = [
             ("lr_schedule", LRScheduler(
                 policy=torch.optim.lr_scheduler.LambdaLR,
                 lr_lambda=WarmupLinearDecay(total_steps, round(self.warmup * total_steps)),
                 step_every="batch",
+                # Every fit runs the schedule from its start: skorch would resume it at
+                # len(history) - 1, which a warm-started fit's history makes non-zero.
+                last_epoch=-1,
             )),
         ]
         train_split = None
@@ -435,6 +501,47 @@ class _BackboneEstimator(BaseEstimator):
         return out
 
 
+def _total_steps(n_samples, epochs, batch_size, validation_fraction, early_stopping):
+    n_train = n_samples - (math.ceil(n_samples * validation_fraction) if early_stopping else 0)
+    return epochs * math.ceil(n_train / batch_size)
+
+
+def _training_rows(items, table_values, sample_weight):
+    """What skorch trains on: the prepared rows, with a table's other columns and each row's weight riding along."""
+    rows = items if table_values is None else tables.attach(items, table_values)
+    if sample_weight is None:
+        return rows
+    from ._network import with_weights
+
+    return with_weights(rows, sample_weight)
+
+
+def _train_steady(net, rows, y, epochs):
+    """``epochs`` epochs at the constant peak rate on every row (``partial_fit``).
+
+    The schedule and early stopping are left out of these epochs alone; the
+    rate goes back to the peak, where the last schedule had decayed it.
+    """
+    callbacks, split = net.callbacks_, net.train_split
+    for group in net.optimizer_.param_groups:
+        group["lr"] = group.get("initial_lr", group["lr"])
+    net.callbacks_ = [(name, cb) for name, cb in callbacks if name not in ("lr_schedule", "early_stopping")]
+    net.train_split = None
+    try:
+        net.partial_fit(rows, y, epochs=epochs)
+    finally:
+        net.callbacks_, net.train_split = callbacks, split
+
+
+def _restart_schedule(net, items, train_index, epochs, batch_size, warmup):
+    """The warm-up/decay schedule over a warm-started fit's own rows and epochs."""
+    schedule = getattr(dict(net.callbacks_).get("lr_schedule"), "lr_lambda", None)
+    if hasattr(schedule, "total_steps"):
+        total = epochs * math.ceil(len(train_index) / batch_size)
+        schedule.total_steps, schedule.warmup_steps = max(1, total), round(warmup * total)
+    _fit_schedule(net, items, train_index, epochs, batch_size, warmup)
+
+
 def _fit_schedule(net, items, train_index, max_epochs, batch_size, warmup):
     """Stretch the warm-up/decay schedule over the batches chunked long texts make.
 
@@ -455,12 +562,17 @@ def _fit_schedule(net, items, train_index, max_epochs, batch_size, warmup):
     schedule.total_steps, schedule.warmup_steps = max(1, total), round(warmup * total)
 
 
-def _drop_training_state(net):
-    """Forget what only training needs, before the net is kept (and maybe pickled)."""
+def _drop_training_state(net, keep_optimizer=False):
+    """Forget what only training needs, before the net is kept (and maybe pickled).
+
+    ``keep_optimizer``: keep Adam's moments for a later ``partial_fit`` or
+    warm-started ``fit`` (which is why only those make larger pickles).
+    """
     # Adam's moment estimates and the last gradients would triple the size
     # of a pickled model and are useless for prediction.
-    net.grad_scaler_ = None  # fp16 loss scaling state, needed only while training
-    net.optimizer_.state.clear()
+    if not keep_optimizer:
+        net.grad_scaler_ = None  # fp16 loss scaling state, needed only while training
+        net.optimizer_.state.clear()
     net.optimizer_.zero_grad(set_to_none=True)
     # The torch scheduler references the optimizer, hence every weight, and
     # would be pickled a second time outside skorch's torch.save; skorch

@@ -4,11 +4,12 @@ import numbers
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _validation as v
 from ._base import _BackboneEstimator
-from ._targets import check_classification_targets, check_n_outputs, class_weights
+from ._targets import (Targets, check_classification_targets, check_n_outputs, class_weights, encode_classification_targets,
+                       encode_labels)
 
 
 class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
@@ -27,6 +28,68 @@ class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
         targets = check_classification_targets(y, n_samples)
         targets.class_weight = class_weights(self.class_weight, targets)
         return targets
+
+    def _encode_further(self, y, n_samples):
+        return encode_classification_targets(y, n_samples, self)
+
+    def _initial_targets(self, y, n_samples, classes=None):
+        if classes is None or np.ndim(y) == 2:  # a 0/1 matrix names its labels by its columns
+            return self._check_targets(y, n_samples)
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs every class's count, which the first partial_fit call cannot know; "
+                "give a dict of class weights, or use fit."
+            )
+        classes = np.unique(np.asarray(classes))
+        if len(classes) < 2:
+            raise ValueError(f"classes must hold at least two classes, got {classes.tolist()}.")
+        encoded = encode_labels(column_or_1d(np.asarray(y), warn=True), n_samples, classes)
+        targets = Targets(encoded, len(classes), {"classes_": classes, "multilabel_": False}, stratify=True)
+        targets.class_weight = class_weights(self.class_weight, targets)
+        return targets
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over ``(X, y)``, continuing from the fitted weights and optimizer state.
+
+        The first call builds the model as ``fit`` does (the vocabulary and
+        the table preprocessing are learned from its rows); every call then
+        trains one epoch on all of its rows at the constant rate ``lr``: no
+        warm-up or decay, since a call does not know how many will follow,
+        and no early stopping. Optimizer state is kept, so a model trained
+        this way pickles larger than one from ``fit``.
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            As in :meth:`fit`.
+        classes : array-like, default=None
+            Every class ``y`` will ever hold, on the first call (as sklearn's
+            ``partial_fit``); ``None`` takes the first ``y``'s. Later calls'
+            labels must be among them.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skadapt import ScratchClassifier
+        >>> X = np.random.default_rng(0).random((40, 3))
+        >>> clf = ScratchClassifier("mlp", random_state=0)
+        >>> for rows in np.array_split(np.arange(40), 4):
+        ...     clf = clf.partial_fit(X[rows], rows % 3, classes=[0, 1, 2])
+        >>> clf.classes_.tolist(), len(clf.history_)
+        ([0, 1, 2], 4)
+        """
+        if self.__sklearn_is_fitted__():
+            if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+                raise ValueError(
+                    f"classes={list(classes)!r} differs from the classes {self.classes_.tolist()} fixed by the "
+                    "first call; partial_fit cannot add or drop a class."
+                )
+            return self._train_further(X, y, sample_weight, epochs=1, steady=True)
+        return self._fit_new(X, y, sample_weight, classes=classes, epochs=1)
 
     def _criterion(self, targets):
         import torch

@@ -33,6 +33,14 @@ TRAINING_PARAMS = """
     backbone_kwargs : dict, default=None
         Options of the backbone (see ``skadapt.get_backbone(name).create``),
         e.g. ``{"max_length": 128}``.
+    warm_start : bool, default=False
+        Whether a second ``fit`` continues from the fitted weights and
+        optimizer state (the first fit's network, classes, vocabulary and
+        target scaling are kept; the schedule runs again over the new rows
+        and ``max_epochs``) rather than starting afresh. Adam's state is then
+        kept after ``fit``, so the model pickles larger; ``skadapt.save``
+        writes the weights alone, and a loaded model continues with a fresh
+        optimizer. See also ``partial_fit``.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Added to the training loop, e.g. ``skorch.callbacks.Checkpoint``.
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"

@@ -5,7 +5,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BackboneEstimator
-from ._targets import check_n_outputs, check_regression_targets
+from ._targets import check_n_outputs, check_regression_targets, encode_regression_targets
 
 LOSSES = ("squared_error", "huber")
 
@@ -31,6 +31,9 @@ class _BackboneRegressor(RegressorMixin, _BackboneEstimator):
 
     def _check_targets(self, y, n_samples):
         return check_regression_targets(y, n_samples)
+
+    def _encode_further(self, y, n_samples):
+        return encode_regression_targets(y, n_samples, self)
 
     def _criterion(self, targets):
         import torch

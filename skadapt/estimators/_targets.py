@@ -238,6 +238,56 @@ def _check_weights(values):
 
 def check_regression_targets(y, n_samples):
     """Check a regressor's ``y``: floats of shape ``(n,)`` or ``(n, k)``, no NaN or inf."""
+    array = _regression_array(y, n_samples)
+    matrix = array.reshape(len(array), -1)
+    # StandardScaler also leaves a (near-)constant output unscaled: it is predicted as its constant
+    scaler = StandardScaler().fit(matrix)
+    encoded = scaler.transform(matrix).astype(np.float32)
+    attributes = {"n_outputs_": matrix.shape[1], "target_mean_": scaler.mean_, "target_scale_": scaler.scale_,
+                  "_y_ndim": array.ndim}
+    return Targets(encoded, matrix.shape[1], attributes)
+
+
+def encode_regression_targets(y, n_samples, estimator):
+    """A later batch's ``y``, scaled as the first fit's was (``partial_fit``, ``warm_start``)."""
+    matrix = _regression_array(y, n_samples).reshape(n_samples, -1)
+    check_n_outputs(matrix, estimator.n_outputs_, estimator)
+    return ((matrix - estimator.target_mean_) / estimator.target_scale_).astype(np.float32)
+
+
+def encode_classification_targets(y, n_samples, estimator):
+    """A later batch's labels, encoded against the first fit's ``classes_`` (``partial_fit``, ``warm_start``)."""
+    _check_present(y, "classifier")
+    _check_list_missing(y)
+    y = _dense(y)
+    if estimator.multilabel_:
+        array = np.asarray(y)
+        if array.ndim != 2 or array.shape[1] != len(estimator.classes_) or not np.isin(array, (0, 1)).all():
+            raise ValueError(
+                f"y must be a 0/1 indicator matrix of {len(estimator.classes_)} columns, as in the first fit; "
+                f"got an array of shape {array.shape}."
+            )
+        _check_labels_present(array, n_samples)
+        return array.astype(np.float32)
+    return encode_labels(column_or_1d(y, warn=True), n_samples, estimator.classes_)
+
+
+def encode_labels(y, n_samples, classes):
+    """``y``'s position in the sorted ``classes``; a label outside them is an error that names it."""
+    _check_labels_present(y, n_samples)
+    unseen = ~np.isin(y, classes)
+    if unseen.any():
+        label = y[np.flatnonzero(unseen)[0]]
+        raise ValueError(
+            f"y holds the label {getattr(label, 'item', lambda: label)()!r}, which is not among the classes "
+            f"{classes.tolist()} fixed by the first fit; a later fit cannot add a class (give partial_fit every "
+            "class in classes= on its first call)."
+        )
+    return np.searchsorted(classes, y).astype(np.int64)
+
+
+def _regression_array(y, n_samples):
+    """``y`` as float64 of shape ``(n,)`` or ``(n, k)``: numbers, no NaN or inf."""
     _check_present(y, "regressor")
     try:
         array = np.asarray(_dense(y))
@@ -265,13 +315,7 @@ def check_regression_targets(y, n_samples):
         raise ValueError(
             f"Input y contains NaN or infinity (at row {_first_missing(bad)}); drop or fill those rows first."
         )
-    matrix = array.reshape(len(array), -1)
-    # StandardScaler also leaves a (near-)constant output unscaled: it is predicted as its constant
-    scaler = StandardScaler().fit(matrix)
-    encoded = scaler.transform(matrix).astype(np.float32)
-    attributes = {"n_outputs_": matrix.shape[1], "target_mean_": scaler.mean_, "target_scale_": scaler.scale_,
-                  "_y_ndim": array.ndim}
-    return Targets(encoded, matrix.shape[1], attributes)
+    return array
 
 
 def check_n_outputs(y, n_outputs, estimator):

@@ -75,6 +75,7 @@ class FineTunedClassifier(_BackboneClassifier):
         chunk_overlap=0,
         max_chunks=32,
         chunk_pooling="mean",
+        warm_start=False,
         callbacks=None,
         device="auto",
         precision="fp32",
@@ -105,6 +106,7 @@ class FineTunedClassifier(_BackboneClassifier):
         self.chunk_overlap = chunk_overlap
         self.max_chunks = max_chunks
         self.chunk_pooling = chunk_pooling
+        self.warm_start = warm_start
         self.callbacks = callbacks
         self.device = device
         self.precision = precision
@@ -161,6 +163,7 @@ class ScratchClassifier(_BackboneClassifier):
         chunk_overlap=0,
         max_chunks=32,
         chunk_pooling="mean",
+        warm_start=False,
         callbacks=None,
         device="auto",
         precision="fp32",
@@ -188,6 +191,7 @@ class ScratchClassifier(_BackboneClassifier):
         self.chunk_overlap = chunk_overlap
         self.max_chunks = max_chunks
         self.chunk_pooling = chunk_pooling
+        self.warm_start = warm_start
         self.callbacks = callbacks
         self.device = device
         self.precision = precision

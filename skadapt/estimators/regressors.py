@@ -68,6 +68,7 @@ class FineTunedRegressor(_BackboneRegressor):
         chunk_overlap=0,
         max_chunks=32,
         chunk_pooling="mean",
+        warm_start=False,
         callbacks=None,
         device="auto",
         precision="fp32",
@@ -97,6 +98,7 @@ class FineTunedRegressor(_BackboneRegressor):
         self.chunk_overlap = chunk_overlap
         self.max_chunks = max_chunks
         self.chunk_pooling = chunk_pooling
+        self.warm_start = warm_start
         self.callbacks = callbacks
         self.device = device
         self.precision = precision
@@ -160,6 +162,7 @@ class ScratchRegressor(_BackboneRegressor):
         chunk_overlap=0,
         max_chunks=32,
         chunk_pooling="mean",
+        warm_start=False,
         callbacks=None,
         device="auto",
         precision="fp32",
@@ -186,6 +189,7 @@ class ScratchRegressor(_BackboneRegressor):
         self.chunk_overlap = chunk_overlap
         self.max_chunks = max_chunks
         self.chunk_pooling = chunk_pooling
+        self.warm_start = warm_start
         self.callbacks = callbacks
         self.device = device
         self.precision = precision
