@@ -23,7 +23,6 @@ overflowing windows (``return_overflowing_tokens``), but neither head + tail
 nor TextCNN's words, and serving would need a second implementation of each.
 """
 
-import numbers
 import warnings
 
 import numpy as np
@@ -35,20 +34,6 @@ HEAD_SHARE = 0.25  # of the content tokens kept by "head_tail" (Sun et al. 2019)
 
 class LongTextWarning(UserWarning):
     """Tokens of long texts were dropped (truncation, or the bound on chunks per text)."""
-
-
-def check_params(long_texts, chunk_overlap, max_chunks, chunk_pooling, *, trainable):
-    """One ``ValueError`` per invalid long-text parameter (the overlap is checked against the limit later)."""
-    if long_texts not in POLICIES:
-        raise ValueError(f"long_texts must be one of {', '.join(map(repr, POLICIES))}, got {long_texts!r}.")
-    if isinstance(chunk_overlap, bool) or not isinstance(chunk_overlap, numbers.Integral) or chunk_overlap < 0:
-        raise ValueError(f"chunk_overlap must be a non-negative integer (tokens), got {chunk_overlap!r}.")
-    if isinstance(max_chunks, bool) or not isinstance(max_chunks, numbers.Integral) or max_chunks < 1:
-        raise ValueError(f"max_chunks must be a positive integer, got {max_chunks!r}.")
-    allowed = POOLINGS if trainable else POOLINGS[:2]
-    if chunk_pooling not in allowed:
-        hint = "" if trainable else " (attention pooling is learned, so only the fine-tuned and scratch estimators have it)"
-        raise ValueError(f"chunk_pooling must be one of {', '.join(map(repr, allowed))}{hint}, got {chunk_pooling!r}.")
 
 
 PROBE_WORD = "text"  # a word every tokenizer keeps (an analyser may drop one-letter words)

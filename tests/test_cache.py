@@ -169,7 +169,8 @@ def test_a_corrupt_cache_file_is_detected_and_recomputed(tiny_sbert, texts, tmp_
 
 
 def test_bad_cache_argument(tiny_sbert):
-    with pytest.raises(ValueError, match="cache must be True, False, a folder or a joblib.Memory, got int"):
+    with pytest.raises(ValueError, match=r"'cache' parameter of PretrainedFeaturizer must be an instance of 'bool', "
+                                         r"an instance of 'str', .*'joblib.memory.Memory' or None\. Got 3 instead"):
         featurizer(tiny_sbert, cache=3).fit(["a"])
 
 

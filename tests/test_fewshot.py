@@ -65,13 +65,15 @@ def test_contrastive_steps_round_trip_clone_and_grid_search(tiny_sbert, texts):
 
 @pytest.mark.parametrize("bad", [-1, 2.5, "many", True])
 def test_bad_contrastive_steps_is_refused(tiny_sbert, texts, bad):
-    with pytest.raises(ValueError, match="contrastive_steps must be 'auto' or a non-negative integer"):
+    with pytest.raises(ValueError, match=r"'contrastive_steps' parameter of FineTunedClassifier must be a str among "
+                                         r"\{'auto'\} or an int in the range \[0, inf\)"):
         FineTunedClassifier(tiny_sbert, contrastive_steps=bad, device="cpu").fit(*texts)
 
 
 @pytest.mark.parametrize("bad", [0, -1e-4, "fast", None])
 def test_bad_contrastive_lr_is_refused(tiny_sbert, texts, bad):
-    with pytest.raises(ValueError, match="contrastive_lr must be 'auto' or a positive number"):
+    with pytest.raises(ValueError, match=r"'contrastive_lr' parameter of FineTunedClassifier must be a str among "
+                                         r"\{'auto'\} or a float in the range \(0.0, inf\)"):
         FineTunedClassifier(tiny_sbert, contrastive_lr=bad, device="cpu").fit(*texts)
 
 

@@ -214,11 +214,14 @@ def test_the_splitter_keeps_special_tokens_and_cuts_as_documented():
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"long_texts": "summarise"}, "long_texts must be one of"),
-    ({"max_chunks": 0}, "max_chunks must be a positive integer"),
-    ({"chunk_overlap": -1}, "chunk_overlap must be a non-negative integer"),
+    ({"long_texts": "summarise"}, r"'long_texts' parameter of FineTunedClassifier must be a str among "
+                                  r"\{.*'head_tail'.*\}\. Got 'summarise' instead"),
+    ({"max_chunks": 0}, r"'max_chunks' parameter of FineTunedClassifier must be an int in the range \[1, inf\)"),
+    ({"max_chunks": True}, r"'max_chunks' parameter of FineTunedClassifier must be an int .* Got True instead"),
+    ({"chunk_overlap": -1}, r"'chunk_overlap' parameter of FineTunedClassifier must be an int in the range \[0, inf\)"),
     ({"chunk_overlap": LIMIT - 2}, "chunk_overlap must be smaller than the 14 text tokens"),
-    ({"chunk_pooling": "sum"}, "chunk_pooling must be one of"),
+    ({"chunk_pooling": "sum"}, r"'chunk_pooling' parameter of FineTunedClassifier must be a str among "
+                               r"\{.*'attention'.*\}\. Got 'sum' instead"),
 ])
 def test_invalid_long_text_parameters_get_one_clear_sentence(tiny_sbert, params, message):
     with pytest.raises(ValueError, match=message):
@@ -227,7 +230,9 @@ def test_invalid_long_text_parameters_get_one_clear_sentence(tiny_sbert, params,
 
 
 def test_the_featurizer_has_no_attention_pooling_and_says_why(tiny_sbert):
-    with pytest.raises(ValueError, match="attention pooling is learned"):
+    with pytest.raises(ValueError, match=r"'chunk_pooling' parameter of PretrainedFeaturizer must be a str among "
+                                         r"\{.*\} \(attention pooling is learned, so only the fine-tuned and "
+                                         r"scratch estimators have it\)\. Got 'attention' instead"):
         PretrainedFeaturizer(tiny_sbert, chunk_pooling="attention").fit(["a"])
 
 

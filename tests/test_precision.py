@@ -74,5 +74,6 @@ def test_fp16_uses_loss_scaling(texts):
 @pytest.mark.parametrize("Estimator", [PretrainedFeaturizer, FineTunedClassifier, ScratchClassifier])
 def test_unknown_precision_is_rejected(Estimator, texts):
     X, y = texts
-    with pytest.raises(ValueError, match=r"precision must be one of \('fp32', 'bf16', 'fp16'\), got 'fp8'"):
+    with pytest.raises(ValueError, match=rf"'precision' parameter of {Estimator.__name__} must be a str among "
+                                         r"\{.*'bf16'.*\}\. Got 'fp8' instead"):
         Estimator(precision="fp8", device="cpu").fit(X, y)

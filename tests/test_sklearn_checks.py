@@ -86,5 +86,7 @@ def test_scratch_lr_auto_trains_at_the_backbones_own_rate():
     assert model.lr == "auto" and model.net_.lr == 1e-2
     explicit = ScratchRegressor(backbone="mlp", lr=3e-3, max_epochs=1, random_state=0).fit(X, X.sum(axis=1))
     assert explicit.net_.lr == 3e-3
-    with pytest.raises(TypeError, match="lr must be an instance of float"):  # "auto" is Scratch*'s alone
+    # "auto" is Scratch*'s alone
+    with pytest.raises(TypeError, match=r"'lr' parameter of FineTunedRegressor must be a float in the range "
+                                        r"\(0.0, inf\)\. Got 'auto' instead"):
         FineTunedRegressor(lr="auto").fit(["a text", "another"], [1.0, 2.0])

@@ -362,8 +362,11 @@ def test_score_refuses_a_y_of_another_width(scores, tags):
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"threshold": 1.5}, r"threshold == 1.5, must be < 1"),
-        ({"class_weight": "balance"}, r"class_weight must be None, 'balanced' or a dict"),
+        ({"threshold": 1.5}, r"'threshold' parameter of ScratchClassifier must be a float in the range "
+                             r"\(0.0, 1.0\)\. Got 1.5 instead"),
+        ({"class_weight": "balance"}, r"'class_weight' parameter of ScratchClassifier must be a str among "
+                                      r"\{'balanced'\}, an instance of 'dict', an instance of 'list' or None"),
+        ({"class_weight": [{0: 1.0}]}, r"class_weight must be None, 'balanced' or a dict"),  # a list: multi-label's
         ({"class_weight": {"maybe": 2.0}}, r"class_weight names classes that are not in y: \['maybe'\]"),
     ],
 )
@@ -387,7 +390,8 @@ def test_bad_multilabel_class_weight(class_weight, message, tags):
 
 
 def test_bad_loss(scores):
-    with pytest.raises(ValueError, match=r"loss must be one of \('squared_error', 'huber'\), got 'l1'"):
+    with pytest.raises(ValueError, match=r"'loss' parameter of ScratchRegressor must be a str among "
+                                         r"\{.*'huber'.*\}\. Got 'l1' instead"):
         scratch_regressor(loss="l1").fit(*scores)
 
 

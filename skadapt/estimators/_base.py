@@ -8,10 +8,11 @@ network outputs become predictions.
 """
 
 import math
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .. import tables
@@ -25,6 +26,15 @@ from . import _validation as v
 # skorch's own options, reached with skorch's prefixes (see TRAINING_PARAMS' **skorch_params).
 SKORCH_PREFIXES = ("optimizer__", "criterion__", "iterator_train__", "iterator_valid__", "callbacks__")
 
+# The parameters only the fine-tuned estimators have (the contrastive stage and the head's start) ...
+FINE_TUNING_CONSTRAINTS = {
+    "head_init": [StrOptions({"linear_probe", "random"})],
+    "contrastive_steps": [StrOptions({"auto"}), v.NotBool(Integral, 0, None, closed="left")],
+    "contrastive_lr": [StrOptions({"auto"}), v.NotBool(Real, 0, None, closed="neither")],
+}
+# ... and the one learning from scratch adds: lr="auto", the backbone's own rate (no pretrained one to keep).
+SCRATCH_CONSTRAINTS = {"lr": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")]}
+
 
 class _BackboneEstimator(BaseEstimator):
     """Backbone + new linear head trained by a skorch net built in ``fit``.
@@ -35,6 +45,32 @@ class _BackboneEstimator(BaseEstimator):
     """
 
     _pretrained = None  # set by the public classes
+
+    # What every trained estimator takes, checked by sklearn's _validate_params at fit; the task classes
+    # and the public classes add their own. skorch's prefixed options are not listed (see _check_params).
+    _parameter_constraints: dict = {
+        "backbone": [str],  # a registered name: get_backbone says which exist
+        "lr": [Interval(Real, 0, None, closed="neither")],  # Scratch* also take "auto" (SCRATCH_CONSTRAINTS)
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "warmup": [Interval(Real, 0, 1, closed="both")],
+        "frozen_groups": [StrOptions({"all"}), Interval(Integral, 0, None, closed="left")],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
+        "head_dropout": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "backbone_kwargs": [dict, None],
+        "text_columns": [str, list, tuple, None],  # the names are checked against the table's columns
+        **long.CONSTRAINTS,
+        "warm_start": ["boolean"],
+        "callbacks": [list, tuple, None],
+        "device": [v.DeviceOptions()],
+        "precision": [StrOptions(set(x.PRECISIONS))],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
 
     # -- sklearn plumbing ---------------------------------------------------
     # skorch's options are keyword arguments that the signature cannot list: kept
@@ -93,39 +129,16 @@ class _BackboneEstimator(BaseEstimator):
 
     # -- fit ----------------------------------------------------------------
     def _check_params(self):
+        """The declared constraints, then the skorch options, which the table cannot list."""
+        self._validate_params()
         for name in self._skorch_params():
             if not name.startswith(SKORCH_PREFIXES) or name in SKORCH_PREFIXES:
                 raise ValueError(
                     f"{type(self).__name__} got an unknown parameter {name!r}; skorch's own options take a "
                     f"prefix: {', '.join(p + '<name>' for p in SKORCH_PREFIXES)}."
                 )
-        if not (self.lr == "auto" and not self._pretrained):
-            v.check_positive(self.lr, "lr")
-        v.check_positive(self.max_epochs, "max_epochs", numbers.Integral)
-        v.check_positive(self.batch_size, "batch_size", numbers.Integral)
-        v.check_scalar(self.weight_decay, "weight_decay", numbers.Real, min_val=0)
-        v.check_fraction(self.warmup, "warmup")
-        v.check_fraction(self.head_dropout, "head_dropout", include_one=False)
-        v.check_scalar(self.lr_decay, "lr_decay", numbers.Real, min_val=0, max_val=1, include_boundaries="right")
-        v.check_scalar(self.validation_fraction, "validation_fraction", numbers.Real, min_val=0, max_val=1, include_boundaries="neither")
-        v.check_positive(self.n_iter_no_change, "n_iter_no_change", numbers.Integral)
-        if not (self.frozen_groups == "all" or (isinstance(self.frozen_groups, numbers.Integral) and self.frozen_groups >= 0)):
-            raise ValueError(
-                f"frozen_groups must be a non-negative integer or 'all', got {self.frozen_groups!r}."
-            )
-        if self.backbone_kwargs is not None and not isinstance(self.backbone_kwargs, dict):
-            raise ValueError(f"backbone_kwargs must be a dict or None, got {type(self.backbone_kwargs).__name__}.")
-        steps = getattr(self, "contrastive_steps", 0)
-        if not (steps == "auto" or (isinstance(steps, numbers.Integral) and not isinstance(steps, bool) and steps >= 0)):
-            raise ValueError(f"contrastive_steps must be 'auto' or a non-negative integer, got {steps!r}.")
-        lr = getattr(self, "contrastive_lr", "auto")
-        if not (isinstance(lr, str) and lr == "auto") and not (
-                isinstance(lr, numbers.Real) and not isinstance(lr, bool) and lr > 0):
-            raise ValueError(f"contrastive_lr must be 'auto' or a positive number, got {lr!r}.")
-        long.check(self, trainable=True)
-        head_init = getattr(self, "head_init", "random")
-        if head_init not in ("linear_probe", "random"):
-            raise ValueError(f"head_init must be 'linear_probe' or 'random', got {head_init!r}.")
+
+    def _backbone_spec(self):
         spec = get_backbone(self.backbone)
         if self._pretrained and not spec.has_pretrained:
             scratch = type(self).__name__.replace("FineTuned", "Scratch")
@@ -161,6 +174,7 @@ class _BackboneEstimator(BaseEstimator):
         self
         """
         if getattr(self, "warm_start", False) and self.__sklearn_is_fitted__():
+            self._check_params()
             return self._train_further(X, y, sample_weight, epochs=self.max_epochs, steady=False)
         return self._fit_new(X, y, sample_weight)
 
@@ -192,7 +206,8 @@ class _BackboneEstimator(BaseEstimator):
     def _fit_new(self, X, y, sample_weight, classes=None, epochs=None):
         """A model built from ``(X, y)``; ``epochs``: that many steady epochs (``partial_fit``) instead of
         ``fit``'s schedule."""
-        spec = self._check_params()
+        self._check_params()
+        spec = self._backbone_spec()
         table = tbl.fit(self, X, spec.input_kind)
         values = None
         if table["table_"] is not None:  # a table: its text columns joined, its other columns beside them

@@ -1,12 +1,12 @@
 """The classification task: one label per row (softmax) or several (one sigmoid per label)."""
 
-import numbers
+from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from . import _validation as v
 from ._base import _BackboneEstimator
 from ._targets import (Targets, check_classification_targets, check_n_outputs, class_weights, encode_classification_targets,
                        encode_labels)
@@ -15,14 +15,17 @@ from ._targets import (Targets, check_classification_targets, check_n_outputs, c
 class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
     """Single-label (``y`` a label vector) or multi-label (``y`` a 0/1 indicator matrix)."""
 
+    _parameter_constraints: dict = {
+        **_BackboneEstimator._parameter_constraints,
+        # a list of dicts: one per label column of multi-label y (_targets.class_weights checks it against y)
+        "class_weight": [StrOptions({"balanced"}), dict, list, None],
+        "threshold": [Interval(Real, 0, 1, closed="neither")],
+    }
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
-
-    def _check_params(self):
-        v.check_scalar(self.threshold, "threshold", numbers.Real, min_val=0, max_val=1, include_boundaries="neither")
-        return super()._check_params()
 
     def _check_targets(self, y, n_samples):
         targets = check_classification_targets(y, n_samples)

@@ -4,11 +4,26 @@ The cutting itself is in ``skadapt._long_texts`` (shared with ONNX serving);
 this module ties it to a backbone recipe and an estimator's parameters.
 """
 
-from .. import _long_texts as lt
+from numbers import Integral
 
-def check(estimator, *, trainable):
-    lt.check_params(estimator.long_texts, estimator.chunk_overlap, estimator.max_chunks, estimator.chunk_pooling,
-                    trainable=trainable)
+from sklearn.utils._param_validation import StrOptions
+
+from .. import _long_texts as lt
+from ._validation import NotBool, NotedOptions
+
+# Declared constraints of the long-text parameters (the overlap is compared with the backbone's limit once
+# it is built). The featurizer has no attention pooling: it is learned.
+CONSTRAINTS = {
+    "long_texts": [StrOptions(set(lt.POLICIES))],
+    "chunk_overlap": [NotBool(Integral, 0, None, closed="left")],
+    "max_chunks": [NotBool(Integral, 1, None, closed="left")],
+    "chunk_pooling": [StrOptions(set(lt.POOLINGS))],
+}
+FROZEN_CONSTRAINTS = {
+    **CONSTRAINTS,
+    "chunk_pooling": [NotedOptions(set(lt.POOLINGS) - {"attention"}, "attention pooling is learned, so only the "
+                                   "fine-tuned and scratch estimators have it")],
+}
 
 
 def chunk_pooling(estimator, recipe):

@@ -2,6 +2,7 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BackboneEstimator
@@ -19,15 +20,12 @@ class _BackboneRegressor(RegressorMixin, _BackboneEstimator):
     and reached 0.216 once standardised.
     """
 
+    _parameter_constraints: dict = {**_BackboneEstimator._parameter_constraints, "loss": [StrOptions(set(LOSSES))]}
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
-
-    def _check_params(self):
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}.")
-        return super()._check_params()
 
     def _check_targets(self, y, n_samples):
         return check_regression_targets(y, n_samples)

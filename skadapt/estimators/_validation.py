@@ -1,9 +1,9 @@
 """Input and parameter checks: one clear ``ValueError`` per problem, before torch sees anything."""
 
-import numbers
+import re
 
 import numpy as np
-from sklearn.utils import check_scalar
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from .._texts import check_texts
@@ -96,12 +96,36 @@ def set_input_tags(tags, backbone):
     return tags
 
 
-def check_positive(value, name, kind=numbers.Real):
-    check_scalar(value, name, kind, min_val=0, include_boundaries="neither")
+class NotBool(Interval):
+    """sklearn's ``Interval`` without bools, which it counts as ints (``True`` is 1): for parameters
+    where ``True`` would be a mistake rather than a number."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
 
-def check_fraction(value, name, *, include_one=True):
-    check_scalar(value, name, numbers.Real, min_val=0, max_val=1, include_boundaries="both" if include_one else "left")
+class NotedOptions(StrOptions):
+    """``StrOptions`` whose error message also says why another value is not among them."""
+
+    def __init__(self, options, note):
+        super().__init__(options)
+        self.note = note
+
+    def __str__(self):
+        return f"{super().__str__()} ({self.note})"
+
+
+class DeviceOptions(StrOptions):
+    """``device``: one of sklearn's ``StrOptions``, or ``"cuda:N"``, which a set cannot list."""
+
+    def __init__(self):
+        super().__init__({"auto", "cpu", "cuda", "mps"})
+
+    def is_satisfied_by(self, val):
+        return super().is_satisfied_by(val) or (isinstance(val, str) and re.fullmatch(r"cuda:\d+", val) is not None)
+
+    def __str__(self):
+        return f"{super().__str__()} or 'cuda:N'"
 
 
 def check_sample_weight(sample_weight, n_samples):

@@ -1,5 +1,6 @@
 """The public classifiers: :class:`FineTunedClassifier` and :class:`ScratchClassifier`."""
 
+from ._base import FINE_TUNING_CONSTRAINTS, SCRATCH_CONSTRAINTS
 from ._classifier import _BackboneClassifier
 from ._docstrings import CONTRASTIVE_PARAMS, CLASSIFIER_ATTRIBUTES, CLASSIFIER_PARAMS, LONG_TEXT_PARAMS, TRAINING_PARAMS
 
@@ -48,6 +49,7 @@ class FineTunedClassifier(_BackboneClassifier):
     """
 
     _pretrained = True
+    _parameter_constraints: dict = {**_BackboneClassifier._parameter_constraints, **FINE_TUNING_CONSTRAINTS}
 
     def __init__(
         self,
@@ -139,6 +141,7 @@ class ScratchClassifier(_BackboneClassifier):
     """
 
     _pretrained = False
+    _parameter_constraints: dict = {**_BackboneClassifier._parameter_constraints, **SCRATCH_CONSTRAINTS}
 
     def __init__(
         self,

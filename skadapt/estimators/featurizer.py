@@ -1,11 +1,13 @@
 """Transfer learning: a frozen pretrained backbone as a feature extractor."""
 
 import copy
-import numbers
 import os
+from numbers import Integral
 
+import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .. import tables
@@ -131,6 +133,23 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
     ['title_0', 'review_0', 'age', 'department_Dresses']
     """
 
+    # Checked by sklearn's _validate_params at fit.
+    _parameter_constraints: dict = {
+        "backbone": [str],  # a registered name: get_backbone says which exist
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        # normalize, pooling and max_length go to the backbone, which knows its own pooling modes and limits
+        "normalize": ["boolean", None],
+        "pooling": [str, None],
+        "max_length": [Interval(Integral, 1, None, closed="left"), None],
+        "text_columns": [str, list, tuple, None],  # the names are checked against the table's columns
+        **long.FROZEN_CONSTRAINTS,
+        "backbone_kwargs": [dict, None],
+        "cache": [bool, str, os.PathLike, joblib.Memory, None],
+        "device": [v.DeviceOptions()],
+        "precision": [StrOptions(set(x.PRECISIONS))],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
         backbone="minilm",
@@ -172,8 +191,6 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         return tags
 
     def _backbone_options(self):
-        if self.backbone_kwargs is not None and not isinstance(self.backbone_kwargs, dict):
-            raise ValueError(f"backbone_kwargs must be a dict or None, got {type(self.backbone_kwargs).__name__}.")
         options = dict(self.backbone_kwargs or {})
         for name in ("normalize", "pooling", "max_length"):
             if getattr(self, name) is not None:
@@ -198,8 +215,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        v.check_positive(self.batch_size, "batch_size", numbers.Integral)
-        long.check(self, trainable=False)
+        self._validate_params()
         spec = get_backbone(self.backbone)
         if not spec.has_pretrained:
             raise ValueError(
@@ -210,7 +226,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         if table["table_"] is None:
             X = v.check_input(self, X, spec.input_kind, reset=True)
         v.check_sample_weight(sample_weight, len(X))
-        stores = self._stores()
+        stores = stores_for(self.cache)
         device = x.resolve_device(self.device)
         x.check_precision(self.precision, device)
         options = self._backbone_options()
@@ -232,14 +248,6 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
             identity_options = {**identity_options, "long_texts": long.feature_policy(splitter)}
         self.cache_key_ = feature_identity(spec, backbone, identity_options) if stores else None
         return self
-
-    def _stores(self):
-        allowed = isinstance(self.cache, (bool, str, os.PathLike)) or self.cache is None
-        if not (allowed or hasattr(self.cache, "location")):  # a joblib.Memory
-            raise ValueError(
-                f"cache must be True, False, a folder or a joblib.Memory, got {type(self.cache).__name__}."
-            )
-        return stores_for(self.cache)
 
     def transform(self, X):
         """Features of ``X``: a float32 array of shape ``(n_samples, n_features_out_)``."""
@@ -279,7 +287,7 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
             return encode(self.backbone_, self.module_, items, batch_size=self.batch_size, device=device,
                           progress=bool(self.verbose), dtype=dtype, pool=pool)
 
-        stores = self._stores()
+        stores = stores_for(self.cache)
         if not stores or self.cache_key_ is None or self.backbone_.input_kind == "array":
             return encode_texts(X)
         return cached_encode(list(X), self.cache_key_, stores, encode_texts)

@@ -1,5 +1,6 @@
 """The public regressors: :class:`FineTunedRegressor` and :class:`ScratchRegressor`."""
 
+from ._base import FINE_TUNING_CONSTRAINTS, SCRATCH_CONSTRAINTS
 from ._docstrings import CONTRASTIVE_PARAMS, REGRESSOR_ATTRIBUTES, REGRESSOR_PARAMS, LONG_TEXT_PARAMS, TRAINING_PARAMS
 from ._regressor import _BackboneRegressor
 
@@ -42,6 +43,7 @@ class FineTunedRegressor(_BackboneRegressor):
     """
 
     _pretrained = True
+    _parameter_constraints: dict = {**_BackboneRegressor._parameter_constraints, **FINE_TUNING_CONSTRAINTS}
 
     def __init__(
         self,
@@ -139,6 +141,7 @@ class ScratchRegressor(_BackboneRegressor):
     """
 
     _pretrained = False
+    _parameter_constraints: dict = {**_BackboneRegressor._parameter_constraints, **SCRATCH_CONSTRAINTS}
 
     def __init__(
         self,
