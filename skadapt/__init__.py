@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 
 if TYPE_CHECKING:  # the same names, for type checkers and the API docs (read statically)
+    from .auto import AutoClassifier, AutoRegressor
     from .estimators.export import export_backbone
     from .estimators import (
         FineTunedClassifier,
@@ -33,6 +34,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API docs (read st
     from .serving import export_onnx
 
 _PUBLIC = {
+    "AutoClassifier": "skadapt.auto",
+    "AutoRegressor": "skadapt.auto",
     "BackboneSpec": "skadapt.registry",
     "DuplicateBackboneError": "skadapt.registry",
     "FineTunedClassifier": "skadapt.estimators",
@@ -53,6 +56,8 @@ _PUBLIC = {
 }
 
 __all__ = [
+    "AutoClassifier",
+    "AutoRegressor",
     "BackboneSpec",
     "DuplicateBackboneError",
     "FineTunedClassifier",

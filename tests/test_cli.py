@@ -92,7 +92,7 @@ def test_save_best_then_predict_round_trips(data_csv, tmp_path, capsys):
 
 
 def test_a_compare_whose_every_fit_failed_exits_1_and_keeps_the_tracebacks(data_csv, tmp_path, monkeypatch, capsys):
-    from skadapt.cli import compare as compare_module
+    from skadapt.auto import _engine as compare_module  # the engine compare runs
 
     def buggy_estimator(*args, **kwargs):
         return None  # a bug: fit is then called on None

@@ -1,5 +1,7 @@
-"""``skadapt compare``: the three ways and TF-IDF on the same splits, over growing train sizes."""
+"""The search engine of ``skadapt compare`` and the Auto estimators: every way on the same splits, over growing
+train sizes, cheapest first, within a time budget; with ``halving``, only the better half goes on to more rows."""
 
+import math
 import sys
 import time
 import traceback
@@ -15,12 +17,11 @@ from sklearn.metrics import (
     r2_score,
     root_mean_squared_error,
 )
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
 from .._long_texts import LongTextWarning
 from ..cache.embeddings import clear_memory
-from ._errors import UsageError
 
 STRATEGIES = ("scratch", "transfer", "transfer-hgb", "finetune", "tfidf", "other")
 DESCRIPTIONS = {
@@ -214,32 +215,6 @@ def scores(task, y_true, y_pred):
     }
 
 
-def parse_strategies(text):
-    names = [s.strip() for s in text.split(",") if s.strip()]
-    unknown = [s for s in names if s not in STRATEGIES]
-    if unknown or not names:
-        raise UsageError(
-            f"--strategies: unknown strategy {unknown[0] if unknown else text!r}; choose from {', '.join(STRATEGIES)}."
-        )
-    return list(dict.fromkeys(names))
-
-
-def parse_train_sizes(text):
-    sizes = []
-    for part in (p.strip() for p in text.split(",")):
-        if part == "all":
-            sizes.append(None)
-            continue
-        try:
-            size = int(part)
-        except ValueError:
-            raise UsageError(f"--train-sizes: {part!r} is not a whole number or 'all'; e.g. 32,128,512,all.") from None
-        if size < 2:
-            raise UsageError(f"--train-sizes: {size} is too small; each size must be at least 2 rows.")
-        sizes.append(size)
-    return sorted(set(s for s in sizes if s is not None)) + ([None] if None in sizes else [])
-
-
 def take(X, index):
     """The rows ``index`` of ``X``: a list of texts or paths, or a table (a DataFrame, renumbered)."""
     if hasattr(X, "iloc"):
@@ -271,63 +246,6 @@ class Evaluation:
         return self.task == "classification"
 
 
-def make_evaluation(X, y, *, test=None, test_size=None, cv=None, seed=0, task="classification"):
-    """Hold out a test set (given, or ``test_size`` of the data) or cross-validate.
-
-    Classes are stratified; regression and multi-label rows are shuffled
-    and split plainly.
-    """
-    y = np.asarray(y)
-    if task == "classification":
-        classes, counts = np.unique(y, return_counts=True)
-        if len(classes) < 2:
-            raise UsageError(f"the label column has only one class ({classes.tolist()[0]!r}); a classifier needs two or more.")
-    elif len(y) < 2:
-        raise UsageError(f"DATA has {len(y)} row; learning and testing need at least two.")
-    if test is not None:
-        X_test, y_test = test
-        if hasattr(X, "iloc"):
-            import pandas as pd
-
-            X_all = pd.concat([X, X_test], ignore_index=True)
-        else:
-            X_all = list(X) + list(X_test)
-        y_all = np.concatenate([y, np.asarray(y_test)])
-        folds = [(np.arange(len(X)), np.arange(len(X), len(X_all)))]
-        return Evaluation(X_all, y_all, folds, f"held-out test set of {len(X_test)} rows", task)
-    if cv is not None:
-        if cv < 2:
-            raise UsageError(f"--cv must be at least 2, got {cv}.")
-        if task != "classification":
-            if len(y) < cv:
-                raise UsageError(f"--cv {cv}: DATA has only {len(y)} rows, fewer than the {cv} folds; use a smaller --cv.")
-            folds = list(KFold(cv, shuffle=True, random_state=seed).split(np.zeros(len(y))))
-            return Evaluation(_rows(X), y, folds, f"{cv}-fold cross-validation", task)
-        if counts.min() < cv:
-            raise UsageError(
-                f"--cv {cv}: class {classes.tolist()[counts.argmin()]!r} has only {counts.min()} rows, fewer than the "
-                f"{cv} folds; use a smaller --cv or --test-size."
-            )
-        folds = list(StratifiedKFold(cv, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
-        return Evaluation(_rows(X), y, folds, f"{cv}-fold stratified cross-validation", task)
-    test_size = 0.2 if test_size is None else test_size
-    if not 0 < test_size < 1:
-        raise UsageError(f"--test-size must be between 0 and 1, got {test_size}.")
-    if task == "classification" and counts.min() < 2:
-        raise UsageError(
-            f"class {classes.tolist()[counts.argmin()]!r} has a single row, so it cannot be in both the training and "
-            "the test set; add rows or drop the class."
-        )
-    index = np.arange(len(y))
-    stratify = y if task == "classification" else None
-    try:
-        train, held_out = train_test_split(index, test_size=test_size, stratify=stratify, random_state=seed)
-    except ValueError as exc:
-        raise UsageError(f"--test-size {test_size}: {exc}") from None
-    kind = "stratified held-out" if task == "classification" else "held-out"
-    return Evaluation(_rows(X), y, [(train, held_out)], f"{kind} {test_size:.0%} of {len(y)} rows", task)
-
-
 def subsample(train_index, y, size, seed=0, stratify=True):
     """A subset of ``size`` rows (all of them when ``size`` is None), stratified by class if ``stratify``."""
     if size is None or size >= len(train_index):
@@ -342,11 +260,18 @@ class Comparison:
 
     ``run()`` yields one result dict per (size, strategy) as it finishes, so a
     caller interrupted by Ctrl-C keeps everything finished so far.
+
+    With ``time_budget``, a fit whose estimated seconds (measured rates once a
+    strategy has run, priors before) exceed what is left, less ``reserve``
+    (seconds to keep for afterwards, e.g. a final refit), is skipped. With
+    ``halving`` (successive halving on rows), only the better half of the
+    strategies at one size, and at least two, go on to the next size.
+    ``metric`` ranks them (the task's first metric by default).
     """
 
     def __init__(self, evaluation, strategies, sizes, *, backbone="minilm", scratch_backbone="textcnn",
                  max_epochs=None, time_budget=None, seed=0, verbose=0, keep_models=False, threshold=0.5,
-                 long_texts="chunk", columns=None):
+                 long_texts="chunk", columns=None, halving=False, reserve=None, metric=None):
         self.evaluation = evaluation
         self.strategies = strategies
         self.sizes = sizes
@@ -360,62 +285,69 @@ class Comparison:
         self.threshold = threshold  # multi-label: every strategy's probabilities cut at this
         self.long_texts = long_texts
         self.columns = columns  # a table's Columns; None for a list of texts
+        self.halving = halving
+        self.reserve = reserve  # strategy -> seconds to keep after its fit, or None
+        self.metric = metric or primary_metric(evaluation.task)
         self.models = {}  # strategy -> model fitted on all training rows, when keep_models
         self._rate = {}  # strategy -> measured seconds per training row
+        self.started = None
 
-    def check_sizes(self):
-        """Fail before any fit if a train size cannot be drawn from every fold."""
-        smallest = min((s for s in self.sizes if s is not None), default=None)
-        if smallest is not None and smallest > self.evaluation.n_train:
-            raise UsageError(
-                f"--train-sizes: the smallest size, {smallest}, is more than the {self.evaluation.n_train} training "
-                "rows; use smaller sizes or 'all'."
-            )
-        if not self.evaluation.stratified:
-            return  # a plain random subset of any size up to the training rows can be drawn
-        n_classes = len(np.unique(self.evaluation.y))
-        if smallest is not None and smallest < n_classes:
-            raise UsageError(
-                f"--train-sizes: {smallest} rows cannot hold one row of each of the {n_classes} classes; use a larger size."
-            )
-        for size in self.sizes:
-            for train_index, _ in self.evaluation.folds:
-                try:
-                    subsample(train_index, self.evaluation.y, size, self.seed)
-                except ValueError as exc:
-                    raise UsageError(f"--train-sizes: cannot draw a stratified subset of {size} rows: {exc}") from None
-
-    def _estimate(self, strategy, n_rows):
-        """Seconds to fit ``n_rows`` and predict the test rows, over all folds."""
+    def _rates(self, strategy):
+        """Seconds per training row and per predicted row: measured once the strategy has run, priors before."""
         fit_rate, predict_rate = self._rate.get(strategy, (None, None))
         if fit_rate is None:
             epochs = self.max_epochs or DEFAULT_EPOCHS.get(strategy, 1)
             fit_rate = PRIOR_SECONDS_PER_ROW[strategy] * (epochs if strategy in DEFAULT_EPOCHS else 1)
             predict_rate = PRIOR_PREDICT_SECONDS_PER_ROW[strategy]
+        return fit_rate, predict_rate
+
+    def fit_seconds(self, strategy, n_rows):
+        """Seconds one fit of ``strategy`` on ``n_rows`` is expected to take."""
+        return self._rates(strategy)[0] * n_rows
+
+    def _estimate(self, strategy, n_rows):
+        """Seconds to fit ``n_rows`` and predict the test rows, over all folds."""
+        predict_rate = self._rates(strategy)[1]
         n_test = sum(len(test) for _, test in self.evaluation.folds)
-        return fit_rate * n_rows * len(self.evaluation.folds) + predict_rate * n_test
+        return self.fit_seconds(strategy, n_rows) * len(self.evaluation.folds) + predict_rate * n_test
+
+    def left(self):
+        """Seconds of the budget left (None: no budget)."""
+        if self.time_budget is None:
+            return None
+        return self.time_budget - (time.perf_counter() - self.started)
 
     def run(self):
         ev = self.evaluation
         # a size at least as large as the training data is "all" of it
         sizes = list(dict.fromkeys(None if s is None or s >= ev.n_train else s for s in self.sizes))
-        started = time.perf_counter()
+        self.started = time.perf_counter()
         total = len(sizes) * len(self.strategies) * len(ev.folds)
+        going_on, dropped = list(self.strategies), {}
         with tqdm(total=total, desc="compare", unit="fit", disable=None) as bar:
             for size in sizes:
+                finished = []
                 for strategy in self.strategies:
                     n_rows = ev.n_train if size is None else size
                     model = describe(strategy, ev.task, self.scratch_backbone, self.columns is not None)
                     row = {"strategy": strategy, "model": model,
                            "train_size": "all" if size is None else size, "train_rows": n_rows}
+                    if strategy not in going_on:
+                        bar.update(len(ev.folds))
+                        yield {**row, "status": dropped.setdefault(strategy, "stopped: below the better half on "
+                                                                                "fewer rows")}
+                        continue
                     if self.time_budget is not None:
-                        left = self.time_budget - (time.perf_counter() - started)
+                        left = self.left() - (self.reserve(strategy) if self.reserve else 0)
                         estimate = self._estimate(strategy, n_rows)
                         if estimate > left:
                             bar.update(len(ev.folds))
+                            dropped[strategy] = "stopped: skipped on fewer rows"
                             yield {**row, "status": f"skipped: estimated {estimate:.0f} s > {max(left, 0):.0f} s left"}
                             continue
-                    bar.set_postfix_str(f"{strategy}, {n_rows} rows")
+                        bar.set_postfix_str(f"{strategy}, {n_rows} rows, {max(self.left(), 0):.0f} s left")
+                    else:
+                        bar.set_postfix_str(f"{strategy}, {n_rows} rows")
                     try:
                         result = self._fit_folds(strategy, size, bar)
                     except Exception as exc:  # one failed fit must not lose the others' results
@@ -427,7 +359,15 @@ class Comparison:
                         tqdm.write(trace if self.verbose else f"{strategy} on {n_rows} rows failed: "
                                    f"{type(exc).__name__}: {exc} (traceback in results.json; --verbose prints it)",
                                    file=sys.stderr)
+                    if result.get("status") == "ok" and result.get(self.metric) is not None:
+                        finished.append((result[self.metric], strategy))
+                    elif self.halving:  # a failed or skipped fit does not go on to more rows
+                        dropped[strategy] = f"stopped: {result.get('status', 'skipped').split(':')[0]} on fewer rows"
                     yield {**row, **result}
+                if self.halving and finished:
+                    sign = -1 if self.metric in LOWER_IS_BETTER else 1
+                    ranked = [s for _, s in sorted(finished, key=lambda pair: -sign * pair[0])]
+                    going_on = ranked[:max(2, math.ceil(len(ranked) / 2))]
 
     def _fit_folds(self, strategy, size, bar):
         ev = self.evaluation
@@ -462,8 +402,8 @@ class Comparison:
             scored.append([fold[m] for m in metrics])
             times.append((fit_s, 1000 * predict_s / len(X_test)))
             bar.update(1)
-        if self.keep_models and size is None and len(ev.folds) == 1:
-            self.models[strategy] = model  # fitted on every training row: --save-best reuses it
+        if self.keep_models and len(ev.folds) == 1:
+            self.models[strategy] = model  # the last, on the most rows: --save-best reuses one fitted on all
         fit_s, predict_s = np.mean(times, axis=0)
         self._rate[strategy] = (fit_s / len(subset), predict_s / 1000)
         result = {m: _finite(v) for m, v in zip(metrics, np.mean(scored, axis=0))}
@@ -474,10 +414,10 @@ class Comparison:
         return result
 
 
-def best_rows(results, task="classification"):
-    """Per train size, the strategy with the best primary metric (the
-    highest, or the lowest for an error such as RMSE)."""
-    metric = primary_metric(task)
+def best_rows(results, task="classification", metric=None):
+    """Per train size, the strategy with the best ``metric`` (the task's primary one by default): the
+    highest, or the lowest for an error such as RMSE."""
+    metric = metric or primary_metric(task)
     sign = -1 if metric in LOWER_IS_BETTER else 1
     best = {}
     for row in results:

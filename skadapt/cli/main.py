@@ -81,7 +81,8 @@ def build_parser():
                      "whose features are pooled (default), cut to the first tokens, or to the head and the tail; "
                      "the table says how many texts were past the limit")
     cmp.add_argument("--max-epochs", type=int, help="epochs for scratch and finetune (default: each estimator's own)")
-    cmp.add_argument("--time-budget", type=float, help="seconds; fits estimated to exceed what is left are skipped")
+    cmp.add_argument("--time-budget", type=float, help="seconds: the search AutoClassifier runs; fits estimated to exceed what is left are "
+                     "skipped, and only the better half of the strategies at one train size go on to the next")
     cmp.add_argument("--output", default="skadapt-results", help="folder for results.json, results.csv, learning_curve.png")
     cmp.add_argument("--save-best", metavar="FOLDER", help="refit the winner (best accuracy, lowest RMSE or best "
                      "micro-F1) on all training rows and save it to FOLDER (safetensors, JSON and skops; no pickle)")
@@ -151,6 +152,7 @@ def run_compare(args):
         DEFAULT_SCRATCH_BACKBONE,
         DEFAULT_STRATEGIES,
         Comparison,
+        check_sizes,
         make_evaluation,
         parse_strategies,
         parse_train_sizes,
@@ -220,8 +222,8 @@ def run_compare(args):
                             scratch_backbone=args.scratch_backbone, max_epochs=args.max_epochs,
                             time_budget=args.time_budget, seed=args.seed, verbose=int(args.verbose),
                             keep_models=bool(args.save_best), threshold=threshold, long_texts=args.long_texts,
-                            columns=data.columns)
-    comparison.check_sizes()
+                            columns=data.columns, halving=args.time_budget is not None)
+    check_sizes(comparison)
     print(f"{data.name}: {data.task}, {evaluation.n_train} training rows; evaluation: {evaluation.description}",
           file=sys.stderr)
     if data.columns is not None:

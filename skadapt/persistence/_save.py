@@ -31,6 +31,8 @@ def save(model, folder, *, overwrite=False, metadata=None):
         ``PretrainedFeaturizer``, ``FineTunedClassifier``, ``ScratchClassifier``,
         ``FineTunedRegressor``, ``ScratchRegressor`` (single-, multi-label,
         multi-output), or a ``Pipeline`` such as ``GridSearchCV(...).best_estimator_``.
+        ``AutoClassifier``/``AutoRegressor`` save the model they chose
+        (``best_estimator_``), which ``load`` returns.
     folder : str or path
         Created; it must not exist yet or be empty, unless ``overwrite``.
     overwrite : bool, default=False
@@ -63,12 +65,19 @@ def save(model, folder, *, overwrite=False, metadata=None):
         metadata = to_json(metadata or {})
     except TypeError as exc:
         raise ValueError(f"metadata must be plain data (strings, numbers, lists, dicts): {exc}.") from None
+    model = unwrap_chosen(model)
     _check_supported(model)
     check_is_fitted(model)
     with staged(folder) as staging:
         node = _write_node(model, staging, "model")
         write_manifest(staging, node, runtime="torch", metadata=metadata)
     return folder
+
+
+def unwrap_chosen(model):
+    """An estimator that chose a model (``AutoClassifier``) is saved as that model."""
+    chosen = getattr(model, "_skadapt_saved_model", None)
+    return chosen() if callable(chosen) else model
 
 
 def _skadapt_classes():

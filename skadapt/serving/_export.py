@@ -65,12 +65,13 @@ def export_onnx(model, folder, *, quantize=None, overwrite=False, metadata=None)
     """
     from sklearn.utils.validation import check_is_fitted
 
-    from ..persistence._save import _is_skadapt
+    from ..persistence._save import _is_skadapt, unwrap_chosen
 
     if quantize not in QUANTIZE:
         raise ValueError(f"quantize must be None or 'int8', got {quantize!r}.")
     if metadata is not None and not isinstance(metadata, dict):
         raise ValueError(f"metadata must be a dict or None, got {type(metadata).__name__}.")
+    model = unwrap_chosen(model)  # AutoClassifier: the model it chose
     estimator, rest = _split(model, _is_skadapt)
     check_is_fitted(estimator)
     if getattr(estimator, "table_", None) is not None:

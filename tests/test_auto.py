@@ -1,0 +1,187 @@
+"""AutoClassifier and AutoRegressor: the way chosen inside fit, within a time budget, by compare's engine."""
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.model_selection import GridSearchCV
+
+import skadapt
+from skadapt import AutoClassifier, AutoRegressor
+from skadapt.auto import _engine, parse_budget
+from skadapt.auto._estimators import rung_sizes
+from skadapt.cli import main
+from skadapt.datasets import load_sst2
+
+
+def sst2(n):
+    X, y = load_sst2(return_X_y=True)
+    return list(X[:n]), np.asarray(y[:n])
+
+
+class SlowTfidf(ClassifierMixin, BaseEstimator):
+    """TF-IDF + logistic regression that sleeps ``seconds_per_row`` per training row: a costly way."""
+
+    def __init__(self, seconds_per_row=0.01):
+        self.seconds_per_row = seconds_per_row
+
+    def fit(self, X, y):
+        time.sleep(self.seconds_per_row * len(X))
+        self.model_ = _engine.make_estimator("tfidf", backbone=None, max_epochs=None, seed=0, verbose=0).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+class Broken(SlowTfidf):
+    def fit(self, X, y):
+        raise RuntimeError("this way breaks")
+
+
+def replacing(monkeypatch, way, estimator):
+    real = _engine.make_estimator
+
+    def make(strategy, **kwargs):
+        return clone(estimator) if strategy == way else real(strategy, **kwargs)
+
+    monkeypatch.setattr(_engine, "make_estimator", make)
+
+
+def test_the_winner_is_the_best_finished_candidate_and_answers_for_the_estimator(tiny_sbert, texts):
+    X, y = texts
+    clf = AutoClassifier(time_budget=120, ways=["tfidf", "finetune"], backbone=tiny_sbert).fit(X, y)
+    board = clf.leaderboard_
+    assert list(board.columns) == ["way", "model", "train_rows", "accuracy", "fit_s", "predict_s_per_1k", "status"]
+    finished = board[board.status == "ok"]
+    assert clf.best_params_["way"] == finished.sort_values("accuracy", ascending=False, kind="stable").way.iloc[0]
+    assert clf.best_score_ == finished.accuracy.max()
+    assert clf.refitted_ and clf.classes_.tolist() == ["neg", "pos"]
+    np.testing.assert_array_equal(clf.predict(X), clf.best_estimator_.predict(X))
+    assert clf.predict_proba(X).shape == (len(X), 2)
+    assert 0 <= clf.score(X, y) <= 1
+
+
+def test_the_same_random_state_gives_the_same_search_and_winner(texts):
+    X, y = texts
+    first = AutoClassifier(time_budget=60, ways=["tfidf", "scratch"], random_state=3).fit(X, y)
+    second = AutoClassifier(time_budget=60, ways=["tfidf", "scratch"], random_state=3).fit(X, y)
+    assert first.best_params_ == second.best_params_
+    assert first.leaderboard_.accuracy.tolist() == second.leaderboard_.accuracy.tolist()
+
+
+def test_the_budget_is_kept_when_a_way_proves_slow(monkeypatch):
+    X, y = sst2(400)  # 320 rows to train on: rungs of 80 and 320
+    replacing(monkeypatch, "scratch", SlowTfidf(seconds_per_row=0.01))
+    budget = 8
+    started = time.perf_counter()
+    clf = AutoClassifier(time_budget=budget, ways=["tfidf", "scratch"]).fit(X, y)
+    assert time.perf_counter() - started <= budget * 1.1
+    board = clf.leaderboard_
+    slow = board[board.way == "scratch"]
+    assert slow.status.iloc[0] == "ok"  # 0.8 s on 80 rows, measured: 3.2 s more on 320 plus 4 s to refit do not fit
+    assert slow.status.iloc[1].startswith("skipped: estimated")
+    assert clf.best_params_["way"] == "tfidf"
+
+
+def test_successive_halving_drops_the_worse_half_before_more_rows(monkeypatch):
+    X, y = sst2(400)
+    replacing(monkeypatch, "transfer", Broken())
+    clf = AutoClassifier(time_budget=300, ways=["tfidf", "scratch", "transfer"]).fit(X, y)
+    board = clf.leaderboard_
+    assert board.train_rows.tolist() == [80, 80, 80, 320, 320, 320]
+    assert board.status.iloc[2].startswith("failed: RuntimeError: this way breaks")
+    assert board.status.iloc[5] == "stopped: failed on fewer rows"
+    assert set(board.status.iloc[3:5]) == {"ok"}
+
+
+def test_a_budget_too_small_names_the_smallest_that_would_do(texts):
+    X, y = texts
+    with pytest.raises(ValueError, match=r"too small to fit any way on these 36 rows: the cheapest, tfidf, needs about"):
+        AutoClassifier(time_budget=0.001).fit(X, y)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"time_budget": -1}, "time_budget must be a positive number"),
+    ({"time_budget": "ten minutes"}, "time_budget must be a positive number"),
+    ({"ways": ["tfidf", "magic"]}, "unknown way 'magic'"),
+    ({"ways": ["other"]}, "X has none"),
+    ({"validation": 1.5}, "validation must be a fraction"),
+    ({"scoring": "rmse"}, "scoring must be None or one of accuracy, macro_f1"),
+])
+def test_bad_settings_get_one_sentence(texts, params, message):
+    X, y = texts
+    with pytest.raises(ValueError, match=message):
+        AutoClassifier(**params).fit(X, y)
+
+
+def test_one_class_is_refused(texts):
+    X, _ = texts
+    with pytest.raises(ValueError, match="only one class"):
+        AutoClassifier(time_budget=10).fit(X, ["pos"] * len(X))
+
+
+def test_budget_strings():
+    assert [parse_budget(v) for v in (90, "90s", "10min", "1.5h", "2m")] == [90, 90, 600, 5400, 120]
+    assert rung_sizes(6920, 2) == [432, 1730, None] and rung_sizes(100, 2) == [None]
+
+
+def test_clone_and_grid_search_over_an_auto_parameter(texts):
+    X, y = texts
+    search = GridSearchCV(AutoClassifier(time_budget=30, ways=["tfidf"]), {"validation": [0.25, 0.5]}, cv=2)
+    search.fit(X, y)
+    assert search.best_params_["validation"] in (0.25, 0.5)
+    assert clone(search.best_estimator_).get_params()["ways"] == ["tfidf"]
+
+
+def test_regression_multilabel_and_tables():
+    X, y = sst2(200)
+    y = (y == "positive").astype(int)
+    reg = AutoRegressor(time_budget=60, ways=["tfidf"]).fit(X, y + np.array([len(text) for text in X]) / 100)
+    assert reg.scoring_ == "rmse" and reg.predict(X[:3]).shape == (3,)
+    labels = np.c_[y, 1 - y, np.arange(200) % 2]
+    multi = AutoClassifier(time_budget=60, ways=["tfidf"]).fit(X, labels)
+    assert multi.task_ == "multilabel" and multi.predict(X[:3]).shape == (3, 3)
+    table = pd.DataFrame({"review": X, "stars": np.where(y == 1, 4.0, 2.0), "shop": ["a", "b"] * 100})
+    tab = AutoClassifier(time_budget=60, ways=["other", "tfidf"]).fit(table, y)
+    assert tab.best_params_["way"] == "other"  # the stars give the label away
+
+
+def test_save_load_and_export_write_the_chosen_model(tmp_path, texts):
+    X, y = texts
+    clf = AutoClassifier(time_budget=60, ways=["scratch"]).fit(X, y)
+    loaded = skadapt.load(skadapt.save(clf, tmp_path / "model"))
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+    served = skadapt.load(skadapt.export_onnx(clf, tmp_path / "onnx"))
+    assert (served.predict(X) == clf.predict(X)).mean() >= 0.99
+
+
+def test_compare_with_a_time_budget_runs_the_same_search(tmp_path, texts):
+    X, y = texts
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame({"text": X, "label": y}).to_csv(path, index=False)
+    out = tmp_path / "out"
+    code = main(["compare", str(path), "--strategies", "tfidf,scratch", "--train-sizes", "all", "--test-size", "0.2",
+                 "--time-budget", "60", "--output", str(out)])
+    assert code == 0
+    rows = json.loads((out / "results.json").read_text())["results"]
+    clf = AutoClassifier(time_budget=60, ways=["tfidf", "scratch"], validation=0.2).fit(X, y)
+    assert [(r["strategy"], r["accuracy"]) for r in rows] == list(zip(clf.leaderboard_.way, clf.leaderboard_.accuracy))
+
+
+class Interrupted(SlowTfidf):
+    def fit(self, X, y):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_keeps_the_best_model_so_far_with_a_warning(monkeypatch, texts):
+    X, y = texts
+    replacing(monkeypatch, "scratch", Interrupted())
+    with pytest.warns(UserWarning, match="interrupted: keeping the best model found so far"):
+        clf = AutoClassifier(time_budget=60, ways=["tfidf", "scratch"]).fit(X, y)
+    assert clf.best_params_["way"] == "tfidf" and not clf.refitted_
+    assert clf.predict(X).shape == (len(X),)
