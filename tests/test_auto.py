@@ -110,7 +110,7 @@ def test_a_budget_too_small_names_the_smallest_that_would_do(texts):
     ({"time_budget": "ten minutes"}, "time_budget must be a positive number"),
     ({"ways": ["tfidf", "magic"]}, "unknown way 'magic'"),
     ({"ways": ["other"]}, "X has none"),
-    ({"validation": 1.5}, "validation must be a fraction"),
+    ({"validation": 1.5}, "validation must be 'auto', a fraction"),
     ({"scoring": "rmse"}, "scoring must be None or one of accuracy, macro_f1"),
 ])
 def test_bad_settings_get_one_sentence(texts, params, message):

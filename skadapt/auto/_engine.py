@@ -289,6 +289,7 @@ class Comparison:
         self.reserve = reserve  # strategy -> seconds to keep after its fit, or None
         self.metric = metric or primary_metric(evaluation.task)
         self.models = {}  # strategy -> model fitted on all training rows, when keep_models
+        self.last_models = {}  # strategy -> its last fitted model, when keep_models
         self._rate = {}  # strategy -> measured seconds per training row
         self.started = None
 
@@ -402,8 +403,10 @@ class Comparison:
             scored.append([fold[m] for m in metrics])
             times.append((fit_s, 1000 * predict_s / len(X_test)))
             bar.update(1)
-        if self.keep_models and len(ev.folds) == 1:
-            self.models[strategy] = model  # the last, on the most rows: --save-best reuses one fitted on all
+        if self.keep_models:
+            self.last_models[strategy] = model  # its fit on the most rows (the last fold's): what Auto falls back on
+            if size is None and len(ev.folds) == 1:
+                self.models[strategy] = model  # fitted on every training row: --save-best reuses it
         fit_s, predict_s = np.mean(times, axis=0)
         self._rate[strategy] = (fit_s / len(subset), predict_s / 1000)
         result = {m: _finite(v) for m, v in zip(metrics, np.mean(scored, axis=0))}

@@ -24,6 +24,9 @@ TABLE_WAYS = ("other", "tfidf", "scratch", "transfer", "transfer-hgb", "finetune
 # Successive halving divides the rows by 4 per rung, 3 rungs at most, and stops where a rung would hold
 # fewer than 64 rows or 8 per class: below that, validation scores are mostly noise.
 RUNG_FACTOR, MAX_RUNGS, MIN_RUNG_ROWS, MIN_RUNG_ROWS_PER_CLASS = 4, 3, 64, 8
+# validation="auto": up to this many rows a held-out fifth is a handful of rows (3 of 8 per class on SST-2,
+# where the search then chose TF-IDF by chance), so 5-fold cross-validation scores every row once instead.
+CV_MAX_ROWS, CV_FOLDS = 200, 5
 _UNITS = {"": 1, "s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600}
 
 
@@ -70,7 +73,7 @@ class _AutoEstimator(BaseEstimator):
 
     _task_kind = None
 
-    def __init__(self, time_budget="10min", *, ways=None, validation=0.2, scoring=None, backbone="minilm",
+    def __init__(self, time_budget="10min", *, ways=None, validation="auto", scoring=None, backbone="minilm",
                  scratch_backbone="textcnn", text_columns=None, random_state=0, verbose=0):
         self.time_budget = time_budget
         self.ways = ways
@@ -140,6 +143,8 @@ class _AutoEstimator(BaseEstimator):
         index = np.arange(len(y))
         stratify = task == "classification" and np.unique(y, return_counts=True)[1].min() >= 2
         v = self.validation
+        if isinstance(v, str) and v == "auto":
+            v = CV_FOLDS if len(y) <= CV_MAX_ROWS else 0.2
         if isinstance(v, numbers.Integral) and not isinstance(v, bool):
             if not 2 <= v <= len(y):
                 raise ValueError(f"validation={v} folds need between 2 and {len(y)} (the rows), got {v}.")
@@ -147,7 +152,8 @@ class _AutoEstimator(BaseEstimator):
             folds = list(splitter(v, shuffle=True, random_state=self._seed()).split(index, y if stratify else None))
             return Evaluation(X, y, folds, f"{v}-fold cross-validation", task)
         if not (isinstance(v, float) and 0 < v < 1):
-            raise ValueError(f"validation must be a fraction in (0, 1) held out or a number of folds >= 2, got {v!r}.")
+            raise ValueError(f"validation must be 'auto', a fraction in (0, 1) held out or a number of folds >= 2, "
+                             f"got {v!r}.")
         n_classes = len(np.unique(y)) if task == "classification" else 0
         stratify = stratify and round(v * len(y)) >= n_classes and len(y) - round(v * len(y)) >= n_classes
         train, held_out = train_test_split(index, test_size=v, random_state=self._seed(),
@@ -214,7 +220,7 @@ class _AutoEstimator(BaseEstimator):
                                + "; ".join(f"{r['strategy']}: {r['status']}" for r in rows))
         largest = max(best, key=lambda size: float("inf") if size == "all" else size)
         winner = best[largest]["strategy"]
-        model, refitted = comparison.models[winner], False
+        model, refitted = comparison.last_models[winner], False
         left = budget - (time.perf_counter() - started)
         if not interrupted and comparison.fit_seconds(winner, len(y)) <= left:
             model = make_estimator(winner, max_epochs=None, task=task, n_rows=len(y), n_outputs=n_outputs,
@@ -291,9 +297,10 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         Candidates among ``"tfidf"``, ``"scratch"``, ``"transfer"``,
         ``"transfer-hgb"``, ``"finetune"`` and (tables) ``"other"``; None:
         all that suit X.
-    validation : float or int, default=0.2
+    validation : "auto", float or int, default="auto"
         The fraction of rows held out to score the ways, or a number of
-        cross-validation folds.
+        cross-validation folds; ``"auto"``: 5 folds up to 200 rows (a
+        held-out fifth would be a handful of rows), a fifth held out above.
     scoring : str, default=None
         ``"accuracy"`` or ``"macro_f1"`` (multi-label: ``"micro_f1"``,
         ``"macro_f1"``, ``"samples_jaccard"``); None: the first.
@@ -367,8 +374,8 @@ class AutoRegressor(RegressorMixin, _AutoEstimator):
         Seconds, or a string such as ``"90s"``, ``"10min"``, ``"1h"``.
     ways : list of str, default=None
         Candidates (see :class:`AutoClassifier`); None: all that suit X.
-    validation : float or int, default=0.2
-        The fraction of rows held out, or a number of folds.
+    validation : "auto", float or int, default="auto"
+        The fraction of rows held out, or a number of folds (see :class:`AutoClassifier`).
     scoring : str, default=None
         ``"rmse"``, ``"mae"``, ``"r2"`` or ``"spearman"``; None: ``"rmse"``.
     backbone : str, default="minilm"
