@@ -58,8 +58,8 @@ def test_the_winner_is_the_best_finished_candidate_and_answers_for_the_estimator
     board = clf.leaderboard_
     assert list(board.columns) == ["way", "model", "train_rows", "accuracy", "fit_s", "predict_s_per_1k", "status"]
     finished = board[board.status == "ok"]
-    assert clf.best_params_["way"] == finished.sort_values("accuracy", ascending=False, kind="stable").way.iloc[0]
-    assert clf.best_score_ == finished.accuracy.max()
+    chosen = finished[finished.way == clf.best_params_["way"]]
+    assert clf.best_score_ == chosen.accuracy.iloc[-1]
     assert clf.refitted_ and clf.classes_.tolist() == ["neg", "pos"]
     np.testing.assert_array_equal(clf.predict(X), clf.best_estimator_.predict(X))
     assert clf.predict_proba(X).shape == (len(X), 2)
@@ -148,7 +148,7 @@ def test_regression_multilabel_and_tables():
     assert multi.task_ == "multilabel" and multi.predict(X[:3]).shape == (3, 3)
     table = pd.DataFrame({"review": X, "stars": np.where(y == 1, 4.0, 2.0), "shop": ["a", "b"] * 100})
     tab = AutoClassifier(time_budget=60, ways=["other", "tfidf"]).fit(table, y)
-    assert tab.best_params_["way"] == "other"  # the stars give the label away
+    assert tab.best_score_ == 1.0  # the stars give the label away
 
 
 def test_save_load_and_export_write_the_chosen_model(tmp_path, texts):
@@ -185,3 +185,18 @@ def test_ctrl_c_keeps_the_best_model_so_far_with_a_warning(monkeypatch, texts):
         clf = AutoClassifier(time_budget=60, ways=["tfidf", "scratch"]).fit(X, y)
     assert clf.best_params_["way"] == "tfidf" and not clf.refitted_
     assert clf.predict(X).shape == (len(X),)
+
+
+def test_the_best_score_wins_unless_a_preferred_way_is_within_one_standard_error():
+    from skadapt.auto._engine import Evaluation
+    from skadapt.auto._estimators import _within_noise
+
+    holdout = Evaluation([], np.zeros(100), [(np.arange(100), np.arange(100))], "held out", "classification")
+    rows = [{"strategy": "tfidf", "train_size": "all", "status": "ok", "accuracy": 0.90},
+            {"strategy": "finetune", "train_size": "all", "status": "ok", "accuracy": 0.88}]
+    assert _within_noise(rows, rows[0], "accuracy", holdout)["strategy"] == "finetune"  # error 0.03 on 100 rows
+    rows[1]["accuracy"] = 0.80
+    assert _within_noise(rows, rows[0], "accuracy", holdout)["strategy"] == "tfidf"
+    regression = [{"strategy": "tfidf", "train_size": "all", "status": "ok", "rmse": 0.20},
+                  {"strategy": "finetune", "train_size": "all", "status": "ok", "rmse": 0.21}]
+    assert _within_noise(regression, regression[0], "rmse", holdout)["strategy"] == "tfidf"  # no error known

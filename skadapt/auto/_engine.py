@@ -306,7 +306,7 @@ class Comparison:
         """Seconds one fit of ``strategy`` on ``n_rows`` is expected to take."""
         return self._rates(strategy)[0] * n_rows
 
-    def _estimate(self, strategy, n_rows):
+    def estimate(self, strategy, n_rows):
         """Seconds to fit ``n_rows`` and predict the test rows, over all folds."""
         predict_rate = self._rates(strategy)[1]
         n_test = sum(len(test) for _, test in self.evaluation.folds)
@@ -340,7 +340,7 @@ class Comparison:
                         continue
                     if self.time_budget is not None:
                         left = self.left() - (self.reserve(strategy) if self.reserve else 0)
-                        estimate = self._estimate(strategy, n_rows)
+                        estimate = self.estimate(strategy, n_rows)
                         if estimate > left:
                             bar.update(len(ev.folds))
                             dropped[strategy] = "stopped: skipped on fewer rows"
@@ -414,6 +414,8 @@ class Comparison:
                        **long_texts})
         if len(scored) > 1:
             result[f"{metrics[0]}_std"] = _finite(np.std([s[0] for s in scored]))
+            if self.metric != metrics[0]:
+                result[f"{self.metric}_std"] = _finite(np.std([s[metrics.index(self.metric)] for s in scored]))
         return result
 
 

@@ -81,8 +81,9 @@ def build_parser():
                      "whose features are pooled (default), cut to the first tokens, or to the head and the tail; "
                      "the table says how many texts were past the limit")
     cmp.add_argument("--max-epochs", type=int, help="epochs for scratch and finetune (default: each estimator's own)")
-    cmp.add_argument("--time-budget", type=float, help="seconds: the search AutoClassifier runs; fits estimated to exceed what is left are "
-                     "skipped, and only the better half of the strategies at one train size go on to the next")
+    cmp.add_argument("--time-budget", type=float, help="seconds: the search AutoClassifier runs; fits estimated to "
+                     "exceed what is left are skipped, and only the better half of the strategies at one train size "
+                     "go on to the next")
     cmp.add_argument("--output", default="skadapt-results", help="folder for results.json, results.csv, learning_curve.png")
     cmp.add_argument("--save-best", metavar="FOLDER", help="refit the winner (best accuracy, lowest RMSE or best "
                      "micro-F1) on all training rows and save it to FOLDER (safetensors, JSON and skops; no pickle)")
