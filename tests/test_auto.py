@@ -76,14 +76,14 @@ def test_the_same_random_state_gives_the_same_search_and_winner(texts):
 
 def test_the_budget_is_kept_when_a_way_proves_slow(monkeypatch):
     X, y = sst2(400)  # 320 rows to train on: rungs of 80 and 320
-    replacing(monkeypatch, "scratch", SlowTfidf(seconds_per_row=0.01))
+    replacing(monkeypatch, "scratch", SlowTfidf(seconds_per_row=0.03))
     budget = 8
     started = time.perf_counter()
     clf = AutoClassifier(time_budget=budget, ways=["tfidf", "scratch"]).fit(X, y)
     assert time.perf_counter() - started <= budget * 1.1
     board = clf.leaderboard_
     slow = board[board.way == "scratch"]
-    assert slow.status.iloc[0] == "ok"  # 0.8 s on 80 rows, measured: 3.2 s more on 320 plus 4 s to refit do not fit
+    assert slow.status.iloc[0] == "ok"  # 2.4 s on 80 rows, measured: 9.6 s on 320 do not fit in what is left
     assert slow.status.iloc[1].startswith("skipped: estimated")
     assert clf.best_params_["way"] == "tfidf"
 
@@ -110,7 +110,7 @@ def test_a_budget_too_small_names_the_smallest_that_would_do(texts):
     ({"time_budget": "ten minutes"}, "time_budget must be a positive number"),
     ({"ways": ["tfidf", "magic"]}, "unknown way 'magic'"),
     ({"ways": ["other"]}, "X has none"),
-    ({"validation": 1.5}, "validation must be 'auto', a fraction"),
+    ({"validation": 1.5}, "validation must be a fraction"),
     ({"scoring": "rmse"}, "scoring must be None or one of accuracy, macro_f1"),
 ])
 def test_bad_settings_get_one_sentence(texts, params, message):

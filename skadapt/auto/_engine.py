@@ -83,6 +83,9 @@ PRIOR_SECONDS_PER_ROW = {"scratch": 0.0012, "transfer": 0.004, "transfer-hgb": 0
 PRIOR_PREDICT_SECONDS_PER_ROW = {"scratch": 0.0004, "transfer": 0.0035, "transfer-hgb": 0.0035, "finetune": 0.004,
                                  "tfidf": 0.00002, "other": 0.00001}
 DEFAULT_EPOCHS = {"scratch": 10, "finetune": 3}
+# Fine-tuning few rows per class runs the contrastive stage first, which costs far more per row:
+# 0.26 to 0.9 s per row at 8 and 64 rows per class in benchmarks/fewshot.py (one core per process).
+PRIOR_FEWSHOT_FINETUNE_SECONDS_PER_ROW = 0.4
 
 
 def primary_metric(task):
@@ -304,7 +307,17 @@ class Comparison:
 
     def fit_seconds(self, strategy, n_rows):
         """Seconds one fit of ``strategy`` on ``n_rows`` is expected to take."""
+        if strategy == "finetune" and strategy not in self._rate and self.max_epochs is None and self._few_shot(n_rows):
+            return PRIOR_FEWSHOT_FINETUNE_SECONDS_PER_ROW * n_rows
         return self._rates(strategy)[0] * n_rows
+
+    def _few_shot(self, n_rows):
+        """Whether FineTunedClassifier's contrastive stage runs on ``n_rows`` (see its contrastive_steps)."""
+        from ..estimators._contrastive import AUTO_MAX_ROWS_PER_CLASS
+
+        if self.evaluation.task != "classification":
+            return False
+        return n_rows / len(np.unique(self.evaluation.y)) <= AUTO_MAX_ROWS_PER_CLASS
 
     def estimate(self, strategy, n_rows):
         """Seconds to fit ``n_rows`` and predict the test rows, over all folds."""
@@ -339,7 +352,9 @@ class Comparison:
                                                                                 "fewer rows")}
                         continue
                     if self.time_budget is not None:
-                        left = self.left() - (self.reserve(strategy) if self.reserve else 0)
+                        # nothing kept back on the last size: a model fitted there can be the final one
+                        last = size == sizes[-1]
+                        left = self.left() - (self.reserve(strategy) if self.reserve and not last else 0)
                         estimate = self.estimate(strategy, n_rows)
                         if estimate > left:
                             bar.update(len(ev.folds))

@@ -30,9 +30,6 @@ RUNG_FACTOR, MAX_RUNGS, MIN_RUNG_ROWS, MIN_RUNG_ROWS_PER_CLASS = 4, 3, 64, 8
 # CR rows put scratch first, 11.8 points below fine-tuning on the test set); on thousands the error is small
 # and the scores decide.
 PREFERENCE = ("finetune", "transfer", "scratch", "transfer-hgb", "tfidf", "other")
-# validation="auto": up to this many rows a held-out fifth is a handful of rows (3 of 8 per class on SST-2,
-# where the search then chose TF-IDF by chance), so 5-fold cross-validation scores every row once instead.
-CV_MAX_ROWS, CV_FOLDS = 200, 5
 _UNITS = {"": 1, "s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600}
 
 
@@ -79,7 +76,7 @@ class _AutoEstimator(BaseEstimator):
 
     _task_kind = None
 
-    def __init__(self, time_budget="10min", *, ways=None, validation="auto", scoring=None, backbone="minilm",
+    def __init__(self, time_budget="10min", *, ways=None, validation=0.2, scoring=None, backbone="minilm",
                  scratch_backbone="textcnn", text_columns=None, random_state=0, verbose=0):
         self.time_budget = time_budget
         self.ways = ways
@@ -149,8 +146,6 @@ class _AutoEstimator(BaseEstimator):
         index = np.arange(len(y))
         stratify = task == "classification" and np.unique(y, return_counts=True)[1].min() >= 2
         v = self.validation
-        if isinstance(v, str) and v == "auto":
-            v = CV_FOLDS if len(y) <= CV_MAX_ROWS else 0.2
         if isinstance(v, numbers.Integral) and not isinstance(v, bool):
             if not 2 <= v <= len(y):
                 raise ValueError(f"validation={v} folds need between 2 and {len(y)} (the rows), got {v}.")
@@ -158,8 +153,7 @@ class _AutoEstimator(BaseEstimator):
             folds = list(splitter(v, shuffle=True, random_state=self._seed()).split(index, y if stratify else None))
             return Evaluation(X, y, folds, f"{v}-fold cross-validation", task)
         if not (isinstance(v, float) and 0 < v < 1):
-            raise ValueError(f"validation must be 'auto', a fraction in (0, 1) held out or a number of folds >= 2, "
-                             f"got {v!r}.")
+            raise ValueError(f"validation must be a fraction in (0, 1) held out or a number of folds >= 2, got {v!r}.")
         n_classes = len(np.unique(y)) if task == "classification" else 0
         stratify = stratify and round(v * len(y)) >= n_classes and len(y) - round(v * len(y)) >= n_classes
         train, held_out = train_test_split(index, test_size=v, random_state=self._seed(),
@@ -270,15 +264,18 @@ def _within_noise(rows, best, metric, evaluation):
     """The preferred way (``PREFERENCE``) among those within one standard error of ``best``, at its rows.
 
     The error: the folds' spread over the square root of their number; on one held-out split, the binomial
-    error of an accuracy (other metrics: none, the best score decides).
+    error of an accuracy (other metrics: none, the best score decides). On 3 validation rows it is about 0.23,
+    so on few rows the preference decides, as the measurements say it should.
     """
     from ._engine import LOWER_IS_BETTER
 
     n_folds = len(evaluation.folds)
     if n_folds > 1:
         error = (best.get(f"{metric}_std") or 0.0) / math.sqrt(n_folds)
-    elif metric == "accuracy":
-        error = math.sqrt(best[metric] * (1 - best[metric]) / len(evaluation.folds[0][1]))
+    elif metric == "accuracy":  # binomial, with a success and a failure added: 3 right of 3 is not certainty
+        n = len(evaluation.folds[0][1])
+        p = (best[metric] * n + 1) / (n + 2)
+        error = math.sqrt(p * (1 - p) / n)
     else:
         error = 0.0
     sign = -1 if metric in LOWER_IS_BETTER else 1
@@ -325,10 +322,9 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         Candidates among ``"tfidf"``, ``"scratch"``, ``"transfer"``,
         ``"transfer-hgb"``, ``"finetune"`` and (tables) ``"other"``; None:
         all that suit X.
-    validation : "auto", float or int, default="auto"
+    validation : float or int, default=0.2
         The fraction of rows held out to score the ways, or a number of
-        cross-validation folds; ``"auto"``: 5 folds up to 200 rows (a
-        held-out fifth would be a handful of rows), a fifth held out above.
+        cross-validation folds (each costs a fit of every way).
     scoring : str, default=None
         ``"accuracy"`` or ``"macro_f1"`` (multi-label: ``"micro_f1"``,
         ``"macro_f1"``, ``"samples_jaccard"``); None: the first.
@@ -402,8 +398,8 @@ class AutoRegressor(RegressorMixin, _AutoEstimator):
         Seconds, or a string such as ``"90s"``, ``"10min"``, ``"1h"``.
     ways : list of str, default=None
         Candidates (see :class:`AutoClassifier`); None: all that suit X.
-    validation : "auto", float or int, default="auto"
-        The fraction of rows held out, or a number of folds (see :class:`AutoClassifier`).
+    validation : float or int, default=0.2
+        The fraction of rows held out, or a number of folds.
     scoring : str, default=None
         ``"rmse"``, ``"mae"``, ``"r2"`` or ``"spearman"``; None: ``"rmse"``.
     backbone : str, default="minilm"
