@@ -196,11 +196,13 @@ class _AutoEstimator(BaseEstimator):
                        verbose=int(self.verbose), columns=columns)
         comparison = Comparison(evaluation, ways, rung_sizes(evaluation.n_train, n_classes), max_epochs=None,
                                 time_budget=budget, keep_models=True, halving=True, metric=metric, **options)
-        # Kept for the winner's refit on every row: its measured rate (a prior before it has run) times the rows.
-        comparison.reserve = lambda way: comparison.fit_seconds(way, len(y))
+        # Kept back before the last rung: the way's fit there (its measured rate, a prior before it has run),
+        # which can be the final model; the refit on every row comes only if time is left after.
+        comparison.reserve = lambda way: comparison.fit_seconds(way, evaluation.n_train) * len(evaluation.folds)
         first = comparison.sizes[0] or evaluation.n_train
-        cheapest = min(ways, key=lambda way: comparison.estimate(way, first) + comparison.fit_seconds(way, len(y)))
-        needed = comparison.estimate(cheapest, first) + comparison.fit_seconds(cheapest, len(y))
+        cost = lambda way: comparison.estimate(way, first) + (comparison.reserve(way) if first < evaluation.n_train else 0)  # noqa: E731
+        cheapest = min(ways, key=cost)
+        needed = cost(cheapest)
         if needed > budget:
             raise ValueError(
                 f"time_budget={self.time_budget!r} ({budget:.0f} s) is too small to fit any way on these {len(y)} rows: "
