@@ -294,6 +294,7 @@ class Comparison:
         self.models = {}  # strategy -> model fitted on all training rows, when keep_models
         self.last_models = {}  # strategy -> its last fitted model, when keep_models
         self._rate = {}  # strategy -> measured seconds per training row
+        self._rate_few_shot = {}  # strategy -> whether that rate was measured with the contrastive stage
         self.started = None
 
     def _rates(self, strategy):
@@ -307,8 +308,13 @@ class Comparison:
 
     def fit_seconds(self, strategy, n_rows):
         """Seconds one fit of ``strategy`` on ``n_rows`` is expected to take."""
-        if strategy == "finetune" and strategy not in self._rate and self.max_epochs is None and self._few_shot(n_rows):
-            return PRIOR_FEWSHOT_FINETUNE_SECONDS_PER_ROW * n_rows
+        if strategy == "finetune" and self.max_epochs is None:
+            few_shot = self._few_shot(n_rows)
+            # a rate measured on one side of the contrastive stage's threshold says little about the other
+            if strategy not in self._rate or self._rate_few_shot[strategy] != few_shot:
+                if few_shot:
+                    return PRIOR_FEWSHOT_FINETUNE_SECONDS_PER_ROW * n_rows
+                return PRIOR_SECONDS_PER_ROW[strategy] * DEFAULT_EPOCHS[strategy] * n_rows
         return self._rates(strategy)[0] * n_rows
 
     def _few_shot(self, n_rows):
@@ -424,6 +430,7 @@ class Comparison:
                 self.models[strategy] = model  # fitted on every training row: --save-best reuses it
         fit_s, predict_s = np.mean(times, axis=0)
         self._rate[strategy] = (fit_s / len(subset), predict_s / 1000)
+        self._rate_few_shot[strategy] = strategy == "finetune" and self._few_shot(len(subset))
         result = {m: _finite(v) for m, v in zip(metrics, np.mean(scored, axis=0))}
         result.update({"fit_s": round(float(fit_s), 3), "predict_s_per_1k": round(float(predict_s), 3), "status": "ok",
                        **long_texts})
