@@ -181,7 +181,7 @@ class _AutoEstimator(BaseEstimator):
         -------
         self
         """
-        from ._engine import Comparison, best_rows, make_estimator, take
+        from ._engine import Comparison, best_rows, make_estimator
 
         started = time.perf_counter()
         budget = parse_budget(self.time_budget)
@@ -200,13 +200,16 @@ class _AutoEstimator(BaseEstimator):
         # which can be the final model; the refit on every row comes only if time is left after.
         comparison.reserve = lambda way: comparison.fit_seconds(way, evaluation.n_train) * len(evaluation.folds)
         first = comparison.sizes[0] or evaluation.n_train
-        cost = lambda way: comparison.estimate(way, first) + (comparison.reserve(way) if first < evaluation.n_train else 0)  # noqa: E731
+
+        def cost(way):  # the first rung, and the last kept back when there are several
+            return comparison.estimate(way, first) + (comparison.reserve(way) if first < evaluation.n_train else 0)
+
         cheapest = min(ways, key=cost)
         needed = cost(cheapest)
         if needed > budget:
             raise ValueError(
-                f"time_budget={self.time_budget!r} ({budget:.0f} s) is too small to fit any way on these {len(y)} rows: "
-                f"the cheapest, {cheapest}, needs about {math.ceil(needed)} s; give at least that."
+                f"time_budget={self.time_budget!r} ({budget:.0f} s) is too small to fit any way on these "
+                f"{len(y)} rows: the cheapest, {cheapest}, needs about {math.ceil(needed)} s; give at least that."
             )
         rows, interrupted = [], False
         try:

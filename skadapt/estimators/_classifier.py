@@ -8,8 +8,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import _BackboneEstimator
-from ._targets import (Targets, check_classification_targets, check_n_outputs, class_weights, encode_classification_targets,
-                       encode_labels)
+from ._targets import (Targets, check_classification_targets, check_n_outputs, class_weights,
+                       encode_classification_targets, encode_labels)
 
 
 class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
