@@ -297,37 +297,36 @@ class Comparison:
         self._rate_few_shot = {}  # strategy -> whether that rate was measured with the contrastive stage
         self.started = None
 
-    def _rates(self, strategy):
-        """Seconds per training row and per predicted row: measured once the strategy has run, priors before."""
+    def _rates(self, strategy, n_rows):
+        """Seconds per training row and per predicted row on ``n_rows``: measured once the strategy has run,
+        priors before. A fine-tuning rate measured on one side of the contrastive stage's threshold says
+        little about the other, so across it the fit's prior stands."""
+        few_shot = self._few_shot(strategy, n_rows)
         fit_rate, predict_rate = self._rate.get(strategy, (None, None))
-        if fit_rate is None:
+        if fit_rate is None or self._rate_few_shot[strategy] != few_shot:
             epochs = self.max_epochs or DEFAULT_EPOCHS.get(strategy, 1)
             fit_rate = PRIOR_SECONDS_PER_ROW[strategy] * (epochs if strategy in DEFAULT_EPOCHS else 1)
+            if few_shot:
+                fit_rate = PRIOR_FEWSHOT_FINETUNE_SECONDS_PER_ROW
+        if predict_rate is None:
             predict_rate = PRIOR_PREDICT_SECONDS_PER_ROW[strategy]
         return fit_rate, predict_rate
 
     def fit_seconds(self, strategy, n_rows):
         """Seconds one fit of ``strategy`` on ``n_rows`` is expected to take."""
-        if strategy == "finetune" and self.max_epochs is None:
-            few_shot = self._few_shot(n_rows)
-            # a rate measured on one side of the contrastive stage's threshold says little about the other
-            if strategy not in self._rate or self._rate_few_shot[strategy] != few_shot:
-                if few_shot:
-                    return PRIOR_FEWSHOT_FINETUNE_SECONDS_PER_ROW * n_rows
-                return PRIOR_SECONDS_PER_ROW[strategy] * DEFAULT_EPOCHS[strategy] * n_rows
-        return self._rates(strategy)[0] * n_rows
+        return self._rates(strategy, n_rows)[0] * n_rows
 
-    def _few_shot(self, n_rows):
+    def _few_shot(self, strategy, n_rows):
         """Whether FineTunedClassifier's contrastive stage runs on ``n_rows`` (see its contrastive_steps)."""
         from ..estimators._contrastive import AUTO_MAX_ROWS_PER_CLASS
 
-        if self.evaluation.task != "classification":
+        if strategy != "finetune" or self.max_epochs is not None or self.evaluation.task != "classification":
             return False
         return n_rows / len(np.unique(self.evaluation.y)) <= AUTO_MAX_ROWS_PER_CLASS
 
     def estimate(self, strategy, n_rows):
         """Seconds to fit ``n_rows`` and predict the test rows, over all folds."""
-        predict_rate = self._rates(strategy)[1]
+        predict_rate = self._rates(strategy, n_rows)[1]
         n_test = sum(len(test) for _, test in self.evaluation.folds)
         return self.fit_seconds(strategy, n_rows) * len(self.evaluation.folds) + predict_rate * n_test
 
@@ -430,7 +429,7 @@ class Comparison:
                 self.models[strategy] = model  # fitted on every training row: --save-best reuses it
         fit_s, predict_s = np.mean(times, axis=0)
         self._rate[strategy] = (fit_s / len(subset), predict_s / 1000)
-        self._rate_few_shot[strategy] = strategy == "finetune" and self._few_shot(len(subset))
+        self._rate_few_shot[strategy] = self._few_shot(strategy, len(subset))
         result = {m: _finite(v) for m, v in zip(metrics, np.mean(scored, axis=0))}
         result.update({"fit_s": round(float(fit_s), 3), "predict_s_per_1k": round(float(predict_s), 3), "status": "ok",
                        **long_texts})

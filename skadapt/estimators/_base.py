@@ -269,14 +269,9 @@ class _BackboneEstimator(BaseEstimator):
         """Train the fitted network on ``(X, y)``: ``partial_fit``'s steady epochs, or ``fit``'s schedule again
         (``warm_start``), from the kept weights and optimizer state."""
         net = self.net_
-        values = None
-        if tbl.fitted(self):
-            X, values = tbl.read(tables.check_table(self, X), tbl.state_of(self))
-        else:
-            X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
-        encoded = self._encode_further(y, len(X))
-        sample_weight = v.check_sample_weight(sample_weight, len(X))
-        items, stats = long.prepare(self.backbone_, getattr(self, "text_splitter_", None), X, self.backbone, "X")
+        items, values, stats = self._read_fitted(X)
+        encoded = self._encode_further(y, len(items))
+        sample_weight = v.check_sample_weight(sample_weight, len(items))
         rows = _training_rows(items, values, sample_weight)
         with x.seeded(x.seed_from(self.random_state), str(net.device)):
             if steady:
@@ -492,18 +487,23 @@ class _BackboneEstimator(BaseEstimator):
         return net
 
     # -- predict ------------------------------------------------------------
-    def _network_outputs(self, X):
-        """The net's outputs for ``X`` (classifiers: logits; regressors: standardised
-        predictions), float64, rows in the caller's order."""
-        check_is_fitted(self)
+    def _read_fitted(self, X):
+        """``X`` read as ``fit`` read its rows: ``(items, a table's other columns or None, long-text stats)``."""
         values = None
         if tbl.fitted(self):
             X, values = tbl.read(tables.check_table(self, X), tbl.state_of(self))
         else:
             X = v.check_input(self, X, self.backbone_.input_kind, reset=False)
+        items, stats = long.prepare(self.backbone_, getattr(self, "text_splitter_", None), X, self.backbone, "X")
+        return items, values, stats
+
+    def _network_outputs(self, X):
+        """The net's outputs for ``X`` (classifiers: logits; regressors: standardised
+        predictions), float64, rows in the caller's order."""
+        check_is_fitted(self)
         from ._network import length_order
 
-        items, _ = long.prepare(self.backbone_, getattr(self, "text_splitter_", None), X, self.backbone, "X")
+        items, values, _ = self._read_fitted(X)
         if values is not None:
             items = tables.attach(items, values)
         # Predict longest rows first, as encoding does, so batches carry little
