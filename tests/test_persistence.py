@@ -185,6 +185,8 @@ def test_a_manifest_naming_an_unknown_class_is_refused(saved):
     _write_manifest(saved, manifest)
     with pytest.raises(ValueError, match="names the class 'os.system', which is not a skadapt estimator"):
         skadapt.load(saved)
+    with pytest.raises(ValueError, match="'os.system', which is not a subclass of a skadapt estimator"):
+        skadapt.load(saved, trusted=["os.system"])  # trusting a name does not make any callable a model
     manifest["model"] = {"type": "pickle", "file": "x"}
     _write_manifest(saved, manifest)
     with pytest.raises(ValueError, match="unknown type 'pickle'"):
@@ -245,7 +247,7 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path, monkeypatch, saved):
 
 
 def test_overwrite_keeps_the_old_model_whole_when_the_final_rename_fails(tmp_path, monkeypatch):
-    from skadapt.persistence import _staging
+    from skadapt._files import staging as _staging
 
     old = ScratchClassifier("mlp", max_epochs=1, random_state=0).fit(NUMBERS, np.arange(36) % 2)
     new = ScratchClassifier("mlp", max_epochs=1, random_state=1).fit(NUMBERS, 1 - np.arange(36) % 2)
@@ -300,3 +302,36 @@ def test_callbacks_are_dropped_with_a_warning(tmp_path):
     loaded = skadapt.load(folder)
     assert loaded.callbacks is None
     np.testing.assert_array_equal(loaded.predict_proba(NUMBERS), model.predict_proba(NUMBERS))
+
+
+class LabelledScratch(ScratchClassifier):
+    """A user's subclass: skadapt saves and exports it as it does its own classes."""
+
+    def describe(self):
+        return f"{len(self.classes_)} classes"
+
+
+def test_a_subclass_saves_and_loads_when_trusted(tmp_path):
+    y = np.arange(36) % 2
+    clf = LabelledScratch("mlp", max_epochs=1, random_state=0).fit(NUMBERS, y)
+    folder = skadapt.save(clf, tmp_path / "model")
+    name = f"{LabelledScratch.__module__}.LabelledScratch"
+    with pytest.raises(ValueError, match=r"trusted=\['.*LabelledScratch'\]"):
+        skadapt.load(folder)
+    loaded = skadapt.load(folder, trusted=[name])
+    assert type(loaded) is LabelledScratch and loaded.describe() == "2 classes"
+    np.testing.assert_array_equal(loaded.predict_proba(NUMBERS), clf.predict_proba(NUMBERS))
+    # Exporting its backbone and serving it answer "is it a skadapt estimator?" the same way.
+    skadapt.export_backbone(clf, tmp_path / "backbone")
+    served = skadapt.load(skadapt.export_onnx(clf, tmp_path / "onnx"))
+    np.testing.assert_allclose(served.predict_proba(NUMBERS), clf.predict_proba(NUMBERS), atol=1e-4)
+
+
+def test_a_subclass_defined_in_a_function_is_refused_before_writing(tmp_path):
+    class Local(ScratchClassifier):
+        pass
+
+    clf = Local("mlp", max_epochs=1, random_state=0).fit(NUMBERS, np.arange(36) % 2)
+    with pytest.raises(ValueError, match="defined inside a function"):
+        skadapt.save(clf, tmp_path / "model")
+    assert not (tmp_path / "model").exists()

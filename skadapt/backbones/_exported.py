@@ -10,7 +10,7 @@ registered backbones runs when it is loaded.
 import json
 import os
 
-from ..persistence._json import from_json, to_json
+from .._files.typed_json import from_json, to_json
 from .base import Backbone
 
 CONFIG_FILE = "skadapt-backbone.json"

@@ -21,9 +21,10 @@ from . import _execution as x
 from . import _long as long
 from . import _table as tbl
 from . import _validation as v
+from ._state import TrainedNetState
 
 
-# skorch's own options, reached with skorch's prefixes (see TRAINING_PARAMS' **skorch_params).
+# skorch's own options, reached with skorch's prefixes (see **skorch_params in the public estimators' docstrings).
 SKORCH_PREFIXES = ("optimizer__", "criterion__", "iterator_train__", "iterator_valid__", "callbacks__")
 
 # The parameters only the fine-tuned estimators have (the contrastive stage and the head's start) ...
@@ -36,7 +37,7 @@ FINE_TUNING_CONSTRAINTS = {
 SCRATCH_CONSTRAINTS = {"lr": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")]}
 
 
-class _BackboneEstimator(BaseEstimator):
+class _BackboneEstimator(TrainedNetState, BaseEstimator):
     """Backbone + new linear head trained by a skorch net built in ``fit``.
 
     Composition rather than subclassing skorch: the constructor takes only

@@ -63,12 +63,16 @@ class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
 
         Parameters
         ----------
-        X, y, sample_weight
+        X : list of str, 1-D array, Series or DataFrame
+            As in :meth:`fit`.
+        y : array-like
             As in :meth:`fit`.
         classes : array-like, default=None
             Every class ``y`` will ever hold, on the first call (as sklearn's
             ``partial_fit``); ``None`` takes the first ``y``'s. Later calls'
             labels must be among them.
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
 
         Returns
         -------
@@ -189,6 +193,13 @@ class _BackboneClassifier(ClassifierMixin, _BackboneEstimator):
     @property
     def _multilabel(self):
         return getattr(self, "multilabel_", False)  # absent from models pickled before multi-label
+
+    def _serving_outputs(self):
+        outputs = {"classes": self.classes_, "multilabel": bool(self._multilabel)}
+        if outputs["multilabel"]:
+            outputs.update(threshold=float(self.threshold), label_dtype=self._label_dtype,
+                           constant_labels={str(j): int(v) for j, v in self._constant_labels.items()})
+        return "classifier", outputs
 
     def score(self, X, y, sample_weight=None):
         """Accuracy; for multi-label ``y`` the subset accuracy (every label of a row right)."""

@@ -62,6 +62,9 @@ class _BackboneRegressor(RegressorMixin, _BackboneEstimator):
         predictions = standardised * self.target_scale_ + self.target_mean_
         return predictions.ravel() if self._y_ndim == 1 else predictions
 
+    def _serving_outputs(self):
+        return "regressor", {"mean": self.target_mean_, "scale": self.target_scale_, "y_ndim": int(self._y_ndim)}
+
     def score(self, X, y, sample_weight=None):
         """R² of the predictions (averaged uniformly over outputs), as ``RegressorMixin``."""
         check_is_fitted(self)

@@ -38,7 +38,7 @@ def export_backbone(estimator, folder, *, overwrite=False):
     (40, 64)
     """
     from ..backbones._exported import write_backbone
-    from ..persistence._staging import check_target_folder, staged
+    from .._files.staging import check_target_folder, staged
     from ._base import _BackboneEstimator
 
     model = estimator[-1] if hasattr(estimator, "steps") else estimator
@@ -56,5 +56,5 @@ def export_backbone(estimator, folder, *, overwrite=False):
            else {"n_outputs": int(model.n_outputs_)}),
     }
     with staged(folder) as staging:
-        write_backbone(model.backbone_, model.net_.module_.backbone, staging, model.backbone, trained_by)
+        write_backbone(model.backbone_, model._trained_backbone(), staging, model.backbone, trained_by)
     return f"exported:{folder}"

@@ -17,9 +17,10 @@ from . import _execution as x
 from . import _long as long
 from . import _table as tbl
 from . import _validation as v
+from ._state import FrozenModuleState
 
 
-class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
+class PretrainedFeaturizer(FrozenModuleState, TransformerMixin, BaseEstimator):
     """Frozen pretrained backbone -> features, for any sklearn model on top.
 
     ``fit`` loads the backbone's pretrained weights and learns nothing from
@@ -202,8 +203,9 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : list of str, 1-D array, Series or DataFrame
-            The texts (or a table, or a numeric array for ``mlp``).
+        X : list of str, 1-D array, Series, DataFrame or images
+            The texts (or a table, a numeric array for ``mlp``, or images for
+            an image backbone).
         y : None
             Ignored: the features do not depend on labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -250,7 +252,19 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Features of ``X``: a float32 array of shape ``(n_samples, n_features_out_)``."""
+        """Features of ``X``: a float32 array of shape ``(n_samples, n_features_out_)``.
+
+        Parameters
+        ----------
+        X : list of str, 1-D array, Series, DataFrame or images
+            As in :meth:`fit`; a table needs the columns seen in ``fit``.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out_), dtype float32
+            For a table: each text column's features, then the other
+            columns preprocessed (see :meth:`get_feature_names_out`).
+        """
         check_is_fitted(self)
         if tbl.fitted(self):
             return self._transform_table(X)
@@ -304,8 +318,21 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         long.restore_defaults(self)
 
     def get_feature_names_out(self, input_features=None):
-        """Names ``<backbone>_0`` ... ``<backbone>_<d-1>``; for a table ``<column>_<i>`` per text
-        column, then the preprocessed other columns' names (``age``, ``department_Dresses``, ...)."""
+        """Names of the output features.
+
+        ``<backbone>_0`` ... ``<backbone>_<d-1>``; for a table ``<column>_<i>`` per text
+        column, then the preprocessed other columns' names (``age``, ``department_Dresses``, ...).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored: the names follow from the backbone and the columns seen in ``fit``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per column of :meth:`transform`'s output.
+        """
         check_is_fitted(self)
         if tbl.fitted(self):
             width = self.backbone_.out_features

@@ -1,12 +1,11 @@
 """The public regressors: :class:`FineTunedRegressor` and :class:`ScratchRegressor`."""
 
 from ._base import FINE_TUNING_CONSTRAINTS, SCRATCH_CONSTRAINTS
-from ._docstrings import CONTRASTIVE_PARAMS, REGRESSOR_ATTRIBUTES, REGRESSOR_PARAMS, LONG_TEXT_PARAMS, TRAINING_PARAMS
 from ._regressor import _BackboneRegressor
 
 
 class FineTunedRegressor(_BackboneRegressor):
-    __doc__ = """Fine-tuning for numbers: a pretrained backbone plus a new linear head, trained further.
+    """Fine-tuning for numbers: a pretrained backbone plus a new linear head, trained further.
 
     ``y`` is one score per row (shape ``(n_samples,)``) or several
     (``(n_samples, n_outputs)``: one network output per column);
@@ -31,7 +30,157 @@ class FineTunedRegressor(_BackboneRegressor):
         ``"linear_probe"`` starts the head from a ridge regression on the
         frozen features (its alpha chosen by leave-one-out, ``RidgeCV``);
         ``"random"`` starts it at random.
-""" + CONTRASTIVE_PARAMS + REGRESSOR_PARAMS + TRAINING_PARAMS + LONG_TEXT_PARAMS + REGRESSOR_ATTRIBUTES + """
+    contrastive_steps : "auto" or int >= 0, default="auto"
+        Steps of the contrastive body stage that runs before the head is
+        fitted (SetFit's idea): each step takes a batch of up to 32 training
+        rows and pulls the cosine similarity of every pair of their
+        embeddings towards ``exp(-d**2 / n_outputs)``, for the distance
+        ``d`` between their standardised targets. Pairs are formed inside
+        each batch, never listed, so memory grows with the rows, not their
+        square. ``"auto"``: no stage (it was measured for single-label
+        classification only; give a number to switch it on). ``0``: never.
+        Skipped when ``frozen_groups="all"``.
+    contrastive_lr : "auto" or float, default="auto"
+        Peak learning rate of the contrastive stage (AdamW, warm-up over a
+        tenth of its steps, then linear decay). ``"auto"``: 1e-4 for a stage
+        of up to 20 steps (a few dozen rows), 5e-5 for a longer one.
+    loss : {"squared_error", "huber"}, default="squared_error"
+        The training loss, on the standardised target. ``"huber"`` (delta =
+        one standard deviation of the target) is less swayed by outliers.
+    lr : float, default=1e-4
+        Learning rate of AdamW (the peak, after warm-up).
+    max_epochs : int, default=3
+        Passes over the training data.
+    batch_size : int, default=32
+        Rows per optimisation step (and per prediction batch).
+    weight_decay : float, default=0.01
+        AdamW's decoupled weight decay.
+    warmup : float in [0, 1], default=0.1
+        Fraction of the steps over which the learning rate rises linearly
+        from 0; it then decays linearly to 0 at the last step.
+    frozen_groups : int or "all", default=0
+        How many layer groups of the backbone, counted from the input, stay
+        frozen. ``"all"`` trains the head only. See
+        ``Backbone.layer_groups`` for each backbone's groups.
+    lr_decay : float in (0, 1], default=1.0
+        Layer-wise learning-rate decay: the group below the head learns at
+        ``lr * lr_decay``, the next one down at ``lr * lr_decay**2``, ...
+    head_dropout : float in [0, 1), default=0.1
+        Dropout before the new linear head.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, stop when the
+        validation loss has not improved for ``n_iter_no_change`` epochs and
+        keep the best epoch's weights.
+    validation_fraction : float in (0, 1), default=0.1
+        With ``early_stopping``: the fraction of the rows held out to
+        measure the validation loss.
+    n_iter_no_change : int, default=2
+        With ``early_stopping``: epochs without a lower validation loss
+        before training stops.
+    backbone_kwargs : dict, default=None
+        Options of the backbone (see ``skadapt.get_backbone(name).create``),
+        e.g. ``{"max_length": 128}``.
+    text_columns : str, list of str or None, default=None
+        When ``X`` is a pandas DataFrame of several columns (a table), the
+        columns read as text; ``None`` detects them: columns of strings
+        whose non-empty values average 3 words or more, or 2 or more with
+        over half of them distinct. The text columns are joined per row
+        (``"<column>: <value>"`` lines; a missing cell is an empty text)
+        and read by the backbone; every other column (numbers, booleans,
+        dates, categories) is imputed, scaled or one-hot encoded by a fitted
+        scikit-learn ``ColumnTransformer`` and joins the text features under
+        the head, which learns from both. A list of texts or a one-column
+        DataFrame is read as before. See the "Tables with text" guide.
+    long_texts : {"chunk", "truncate", "head_tail"}, default="chunk"
+        What happens to a text longer than the backbone reads at once
+        (MiniLM: 256 tokens, about 190 words; TextCNN: 256 words).
+        ``"chunk"`` cuts it into consecutive chunks of that many tokens, runs
+        each through the backbone and pools their features into one row
+        inside the network, so training sees the whole text and gradients
+        reach every chunk. ``"truncate"`` keeps the first tokens only;
+        ``"head_tail"`` keeps the first quarter and the last three quarters of
+        the limit (Sun et al., 2019). A text within the limit is read exactly
+        as before under every policy. When tokens are dropped, ``fit`` and
+        ``predict`` warn once (:class:`skadapt.LongTextWarning`) with the
+        count. See the "Long texts" guide for measured figures.
+    chunk_overlap : int, default=0
+        ``"chunk"``: tokens shared by neighbouring chunks (less than a chunk).
+    max_chunks : int, default=32
+        ``"chunk"``: at most this many chunks per text (32 chunks of MiniLM
+        are about 6,000 words); beyond it the first ``max_chunks - 1`` chunks
+        and the last one are read (``max_chunks=1``: the first, as
+        ``"truncate"``), and a warning says so. Bounds the memory and time
+        one very long text can take: a batch holds at most
+        ``max(batch_size, max_chunks)`` sequences of the limit's length.
+    chunk_pooling : {"mean", "max", "attention"}, default="mean"
+        ``"chunk"``: how a text's chunk features become one row: their mean,
+        their maximum per feature, or a learned attention-weighted mean
+        (starting from the mean).
+    warm_start : bool, default=False
+        Whether a second ``fit`` continues from the fitted weights and
+        optimizer state (the first fit's network, vocabulary and target
+        scaling are kept; the schedule runs again over the new rows and
+        ``max_epochs``) rather than starting afresh. Adam's state is then
+        kept after ``fit``, so the model pickles larger; ``skadapt.save``
+        writes the weights alone, and a loaded model continues with a fresh
+        optimizer. See also ``partial_fit``.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Added to the training loop, e.g. ``skorch.callbacks.Checkpoint``.
+    device : {"auto", "cpu", "cuda", "mps"}, default="auto"
+        ``"auto"`` uses a CUDA GPU when one is present.
+    precision : {"fp32", "bf16", "fp16"}, default="fp32"
+        ``"bf16"``/``"fp16"``: mixed precision (``torch.autocast``) for every
+        forward pass, with fp32 weights, loss and optimizer state; ``"fp16"``
+        adds loss scaling. Roughly halves the time and activation memory of
+        fine-tuning on a recent GPU; on a CPU the gain depends on its bfloat16 support.
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation
+        split; the same value on CPU gives the same predictions. The global
+        torch random state is left as it was.
+    verbose : int, default=0
+        ``1`` shows a progress bar and skorch's table of epochs.
+    **skorch_params : dict
+        Options of skorch itself, named as skorch users name them, with the
+        prefix of the part they set: ``optimizer__`` (AdamW, e.g.
+        ``optimizer__betas=(0.9, 0.98)``), ``criterion__``,
+        ``iterator_train__``/``iterator_valid__`` (the ``DataLoader`` objects, e.g.
+        ``iterator_train__num_workers=2``) and ``callbacks__<name>__``
+        (``lr_schedule``, ``early_stopping``, ``progress_bar``, ``user_<i>``).
+        They are parameters like the others (``get_params``, ``clone``,
+        ``GridSearchCV``) and take precedence over what skadapt would set:
+        ``optimizer__param_groups`` go before ``lr_decay``'s groups, so they
+        win for the parameters they match; ``callbacks__<name>=None``
+        switches a built-in callback off.
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets (columns of ``y``).
+    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+        The training mean and standard deviation of each target: the
+        network learns ``(y - target_mean_) / target_scale_`` and
+        predictions are returned in the units of ``y``.
+    net_ : skorch.NeuralNet
+        The trained net; ``net_.module_`` is the backbone plus head.
+    history_ : skorch.History
+        Loss (and validation loss) per epoch.
+    contrastive_steps_ : int
+        Steps the contrastive body stage ran (0: none).
+    backbone_ : skadapt.backbones.Backbone
+        The backbone recipe with its fitted preprocessing (tokeniser, vocabulary).
+    n_features_in_ : int
+        Only for numeric-matrix backbones such as ``mlp``.
+    text_splitter_ : dict or None
+        Text backbones: how texts are cut to the backbone's limit (the
+        policy, the limit in tokens, overlap, bound and pooling); ``None``
+        for other inputs.
+    long_text_stats_ : dict or None
+        For the training texts: how many there were (``n_texts``), how many
+        exceeded the limit (``n_over_limit``) or needed more than
+        ``max_chunks`` chunks (``n_over_max_chunks``), their tokens
+        (``content_tokens``) and how many of those were not read
+        (``dropped_tokens``).
+
     Examples
     --------
     >>> from skadapt import FineTunedRegressor
@@ -110,7 +259,7 @@ class FineTunedRegressor(_BackboneRegressor):
 
 
 class ScratchRegressor(_BackboneRegressor):
-    __doc__ = """Learning from scratch for numbers: a backbone with random initial weights, trained on your data alone.
+    """Learning from scratch for numbers: a backbone with random initial weights, trained on your data alone.
 
     The same contract as :class:`FineTunedRegressor` (``y`` of shape
     ``(n_samples,)`` or ``(n_samples, n_outputs)``, standardised inside
@@ -129,7 +278,145 @@ class ScratchRegressor(_BackboneRegressor):
     ----------
     backbone : str, default="textcnn"
         Any registered backbone (``skadapt.list_backbones()``).
-""" + REGRESSOR_PARAMS + TRAINING_PARAMS + LONG_TEXT_PARAMS + REGRESSOR_ATTRIBUTES + """
+    loss : {"squared_error", "huber"}, default="squared_error"
+        The training loss, on the standardised target. ``"huber"`` (delta =
+        one standard deviation of the target) is less swayed by outliers.
+    lr : float or "auto", default="auto"
+        Learning rate of AdamW (the peak, after warm-up). ``"auto"`` takes
+        the backbone's ``scratch_lr``: 1e-3, and 1e-2 for ``mlp``.
+    max_epochs : int, default=10
+        Passes over the training data (at most, with ``early_stopping``).
+    batch_size : int, default=50
+        Rows per optimisation step (and per prediction batch).
+    weight_decay : float, default=0.0
+        AdamW's decoupled weight decay.
+    warmup : float in [0, 1], default=0.0
+        Fraction of the steps over which the learning rate rises linearly
+        from 0; it then decays linearly to 0 at the last step.
+    frozen_groups : int or "all", default=0
+        How many layer groups of the backbone, counted from the input, stay
+        frozen. ``"all"`` trains the head only. See
+        ``Backbone.layer_groups`` for each backbone's groups.
+    lr_decay : float in (0, 1], default=1.0
+        Layer-wise learning-rate decay: the group below the head learns at
+        ``lr * lr_decay``, the next one down at ``lr * lr_decay**2``, ...
+    head_dropout : float in [0, 1), default=0.5
+        Dropout before the new linear head.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows, stop when the
+        validation loss has not improved for ``n_iter_no_change`` epochs and
+        keep the best epoch's weights (on by default here: see above).
+        ``False`` trains on every row for ``max_epochs``.
+    validation_fraction : float in (0, 1), default=0.1
+        With ``early_stopping``: the fraction of the rows held out to
+        measure the validation loss.
+    n_iter_no_change : int, default=2
+        With ``early_stopping``: epochs without a lower validation loss
+        before training stops.
+    backbone_kwargs : dict, default=None
+        Options of the backbone (see ``skadapt.get_backbone(name).create``),
+        e.g. ``{"max_length": 128}``.
+    text_columns : str, list of str or None, default=None
+        When ``X`` is a pandas DataFrame of several columns (a table), the
+        columns read as text; ``None`` detects them: columns of strings
+        whose non-empty values average 3 words or more, or 2 or more with
+        over half of them distinct. The text columns are joined per row
+        (``"<column>: <value>"`` lines; a missing cell is an empty text)
+        and read by the backbone; every other column (numbers, booleans,
+        dates, categories) is imputed, scaled or one-hot encoded by a fitted
+        scikit-learn ``ColumnTransformer`` and joins the text features under
+        the head, which learns from both. A list of texts or a one-column
+        DataFrame is read as before. See the "Tables with text" guide.
+    long_texts : {"chunk", "truncate", "head_tail"}, default="chunk"
+        What happens to a text longer than the backbone reads at once
+        (MiniLM: 256 tokens, about 190 words; TextCNN: 256 words).
+        ``"chunk"`` cuts it into consecutive chunks of that many tokens, runs
+        each through the backbone and pools their features into one row
+        inside the network, so training sees the whole text and gradients
+        reach every chunk. ``"truncate"`` keeps the first tokens only;
+        ``"head_tail"`` keeps the first quarter and the last three quarters of
+        the limit (Sun et al., 2019). A text within the limit is read exactly
+        as before under every policy. When tokens are dropped, ``fit`` and
+        ``predict`` warn once (:class:`skadapt.LongTextWarning`) with the
+        count. See the "Long texts" guide for measured figures.
+    chunk_overlap : int, default=0
+        ``"chunk"``: tokens shared by neighbouring chunks (less than a chunk).
+    max_chunks : int, default=32
+        ``"chunk"``: at most this many chunks per text (32 chunks of MiniLM
+        are about 6,000 words); beyond it the first ``max_chunks - 1`` chunks
+        and the last one are read (``max_chunks=1``: the first, as
+        ``"truncate"``), and a warning says so. Bounds the memory and time
+        one very long text can take: a batch holds at most
+        ``max(batch_size, max_chunks)`` sequences of the limit's length.
+    chunk_pooling : {"mean", "max", "attention"}, default="mean"
+        ``"chunk"``: how a text's chunk features become one row: their mean,
+        their maximum per feature, or a learned attention-weighted mean
+        (starting from the mean).
+    warm_start : bool, default=False
+        Whether a second ``fit`` continues from the fitted weights and
+        optimizer state (the first fit's network, vocabulary and target
+        scaling are kept; the schedule runs again over the new rows and
+        ``max_epochs``) rather than starting afresh. Adam's state is then
+        kept after ``fit``, so the model pickles larger; ``skadapt.save``
+        writes the weights alone, and a loaded model continues with a fresh
+        optimizer. See also ``partial_fit``.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Added to the training loop, e.g. ``skorch.callbacks.Checkpoint``.
+    device : {"auto", "cpu", "cuda", "mps"}, default="auto"
+        ``"auto"`` uses a CUDA GPU when one is present.
+    precision : {"fp32", "bf16", "fp16"}, default="fp32"
+        ``"bf16"``/``"fp16"``: mixed precision (``torch.autocast``) for every
+        forward pass, with fp32 weights, loss and optimizer state; ``"fp16"``
+        adds loss scaling. Roughly halves the time and activation memory of
+        fine-tuning on a recent GPU; on a CPU the gain depends on its bfloat16 support.
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation
+        split; the same value on CPU gives the same predictions. The global
+        torch random state is left as it was.
+    verbose : int, default=0
+        ``1`` shows a progress bar and skorch's table of epochs.
+    **skorch_params : dict
+        Options of skorch itself, named as skorch users name them, with the
+        prefix of the part they set: ``optimizer__`` (AdamW, e.g.
+        ``optimizer__betas=(0.9, 0.98)``), ``criterion__``,
+        ``iterator_train__``/``iterator_valid__`` (the ``DataLoader`` objects, e.g.
+        ``iterator_train__num_workers=2``) and ``callbacks__<name>__``
+        (``lr_schedule``, ``early_stopping``, ``progress_bar``, ``user_<i>``).
+        They are parameters like the others (``get_params``, ``clone``,
+        ``GridSearchCV``) and take precedence over what skadapt would set:
+        ``optimizer__param_groups`` go before ``lr_decay``'s groups, so they
+        win for the parameters they match; ``callbacks__<name>=None``
+        switches a built-in callback off.
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets (columns of ``y``).
+    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+        The training mean and standard deviation of each target: the
+        network learns ``(y - target_mean_) / target_scale_`` and
+        predictions are returned in the units of ``y``.
+    net_ : skorch.NeuralNet
+        The trained net; ``net_.module_`` is the backbone plus head.
+    history_ : skorch.History
+        Loss (and validation loss) per epoch.
+    contrastive_steps_ : int
+        Always 0: the contrastive stage belongs to fine-tuning.
+    backbone_ : skadapt.backbones.Backbone
+        The backbone recipe with its fitted preprocessing (tokeniser, vocabulary).
+    n_features_in_ : int
+        Only for numeric-matrix backbones such as ``mlp``.
+    text_splitter_ : dict or None
+        Text backbones: how texts are cut to the backbone's limit (the
+        policy, the limit in tokens, overlap, bound and pooling); ``None``
+        for other inputs.
+    long_text_stats_ : dict or None
+        For the training texts: how many there were (``n_texts``), how many
+        exceeded the limit (``n_over_limit``) or needed more than
+        ``max_chunks`` chunks (``n_over_max_chunks``), their tokens
+        (``content_tokens``) and how many of those were not read
+        (``dropped_tokens``).
+
     Examples
     --------
     >>> from skadapt import ScratchRegressor

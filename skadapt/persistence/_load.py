@@ -3,8 +3,8 @@
 import json
 import os
 
-from ._format import read_manifest, warn_on_versions
-from ._json import from_json
+from .._files.manifest import read_manifest, warn_on_versions
+from .._files.typed_json import from_json
 
 # Types that skops files of sklearn steps may hold besides scikit-learn's own
 # classes (trusted as a whole: they are installed code that skops rebuilds
@@ -42,8 +42,9 @@ def load(folder, *, trusted=None):
     ----------
     folder : str or path
     trusted : list of str, default=None
-        Further types (``"module.Class"``) that skops files may hold; a step
-        with a type that is neither listed nor sklearn's is refused.
+        Further types (``"module.Class"``) that skops files may hold, and
+        your subclasses of skadapt estimators that the folder holds; a type
+        that is neither listed nor sklearn's or skadapt's is refused.
 
     Returns
     -------
@@ -123,71 +124,43 @@ def _read_skops(node, folder, trusted):
 
 
 def _read_skadapt(node, folder, trusted):
-    from ._save import _skadapt_classes
-
-    classes = _skadapt_classes()
-    name = node.get("class")
-    if name not in classes:
-        raise ValueError(
-            f"the manifest in {folder!r} names the class {name!r}, which is not a skadapt estimator "
-            f"({', '.join(sorted(classes))}); refused."
-        )
+    cls = _estimator_class(node.get("class"), folder, trusted)
     params = from_json(node.get("params", {}))
     # Saved before long texts were read whole: such a model truncates, and its parameters say so.
     params.setdefault("long_texts", "truncate")
     try:
-        estimator = classes[name](**params)
+        estimator = cls(**params)
     except TypeError as exc:
-        raise ValueError(f"the saved parameters of {name} do not fit this skadapt ({exc}).") from None
-    from ..backbones._exported import load_exported
-
-    recipe = load_exported(_path(folder, node["backbone"]))
-    fitted = from_json(node.get("fitted", {}))
-    if "table_" in fitted:  # a table's preprocessing is a skops file of its own
-        table = node.get("table_preprocessor")
-        fitted["table_preprocessor_"] = None if table is None else _read_skops(table, folder, trusted)
-    if name == "PretrainedFeaturizer":
-        from ..cache import build_module
-
-        estimator.backbone_ = recipe
-        estimator.module_ = build_module(recipe, pretrained=True, trainable=False)
-    else:
-        _rebuild_net(estimator, recipe, node, fitted, folder)
-    vars(estimator).update(fitted)
+        raise ValueError(f"the saved parameters of {node['class']} do not fit this skadapt ({exc}).") from None
+    parts = node.get("sklearn_parts", {})
+    if "table_preprocessor" in node:  # saved before sklearn parts had their own entry
+        parts = {"table_preprocessor": node["table_preprocessor"]}
+    estimator._read_state(node, folder, {name: _read_skops(part, folder, trusted) for name, part in parts.items()})
     return estimator
 
 
-def _rebuild_net(estimator, recipe, node, fitted, folder):
-    """The skorch net as ``fit`` left it: the saved backbone under the saved head."""
-    import numpy as np
-    from safetensors.torch import load_file
-    from skorch.history import History
+def _estimator_class(name, folder, trusted):
+    """skadapt's class of that name; a user's subclass (``module.Class``) only when listed in ``trusted``."""
+    import importlib
 
-    from ..estimators import _execution as x
-    from ..estimators._base import _drop_training_state
-    from ..estimators._targets import Targets
+    from .. import estimators
+    from ..estimators._state import SkadaptEstimator
 
-    criterion = node.get("criterion") or {}
-    class_weight = None
-    if "weight" in criterion:
-        class_weight = np.asarray(criterion["weight"])
-    elif "negative" in criterion:
-        class_weight = np.asarray([criterion["negative"], criterion["positive"]])
-    targets = Targets(np.empty(0), int(node["n_outputs"]), fitted, class_weight=class_weight)
-    device = x.resolve_device(estimator.device)
-    net = estimator._make_net(recipe, targets, 1, device, 0, x.check_precision(estimator.precision, device),
-                              n_table=int(node.get("n_table", 0)))
-    net.set_params(module__pretrained=True)  # the recipe is the saved backbone: its weights, not a fresh draw
-    net.initialize()
-    tensors = load_file(_path(folder, node["head"]))
-    head = {k.removeprefix("head."): t for k, t in tensors.items() if k.startswith("head.")}
-    net.module_.head.load_state_dict(head, strict=True)  # into the module skorch already put on the device
-    if net.module_.pool is not None:
-        pool = {k.removeprefix("pool."): t for k, t in tensors.items() if k.startswith("pool.")}
-        net.module_.pool.load_state_dict(pool, strict=True)
-    with open(_path(folder, node["history"]), encoding="utf-8") as file:
-        net.history_ = History(from_json(json.load(file)))
-    _drop_training_state(net)
-    estimator.backbone_ = recipe
-    estimator.net_ = net
-    estimator.history_ = net.history
+    if name in estimators.__all__:
+        return getattr(estimators, name)
+    if isinstance(name, str) and name in trusted:
+        module, _, qualname = name.rpartition(".")
+        try:
+            cls = getattr(importlib.import_module(module), qualname)
+        except (ImportError, AttributeError, ValueError):
+            raise ValueError(f"the manifest in {folder!r} names the class {name!r}, which cannot be imported "
+                             "here; install the code that defines it.") from None
+        if isinstance(cls, type) and issubclass(cls, SkadaptEstimator):
+            return cls
+        raise ValueError(f"the manifest in {folder!r} names the class {name!r}, which is not a subclass of a skadapt "
+                         "estimator; refused.")
+    raise ValueError(
+        f"the manifest in {folder!r} names the class {name!r}, which is not a skadapt estimator "
+        f"({', '.join(sorted(estimators.__all__))}); if it is a subclass of one that you trust, pass "
+        f"skadapt.load(folder, trusted=[{name!r}])."
+    )

@@ -4,12 +4,9 @@ import json
 import os
 import warnings
 
-from ._format import write_manifest
-from ._json import to_json
-from ._staging import check_target_folder, staged
-
-# Fitted attributes that are saved as files of their own, not as JSON.
-_HELD_APART = ("backbone_", "net_", "history_", "module_", "table_preprocessor_")
+from .._files.manifest import write_manifest
+from .._files.typed_json import to_json
+from .._files.staging import check_target_folder, staged
 
 
 def save(model, folder, *, overwrite=False, metadata=None):
@@ -32,7 +29,9 @@ def save(model, folder, *, overwrite=False, metadata=None):
         ``FineTunedRegressor``, ``ScratchRegressor`` (single-, multi-label,
         multi-output), or a ``Pipeline`` such as ``GridSearchCV(...).best_estimator_``.
         ``AutoClassifier``/``AutoRegressor`` save the model they chose
-        (``best_estimator_``), which ``load`` returns.
+        (``best_estimator_``), which ``load`` returns. A subclass of a
+        skadapt estimator defined at the top level of a module is saved
+        too; ``load`` imports it when you name it in ``trusted``.
     folder : str or path
         Created; it must not exist yet or be empty, unless ``overwrite``.
     overwrite : bool, default=False
@@ -65,7 +64,9 @@ def save(model, folder, *, overwrite=False, metadata=None):
         metadata = to_json(metadata or {})
     except TypeError as exc:
         raise ValueError(f"metadata must be plain data (strings, numbers, lists, dicts): {exc}.") from None
-    model = unwrap_chosen(model)
+    from ..estimators._state import chosen_model
+
+    model = chosen_model(model)
     _check_supported(model)
     check_is_fitted(model)
     with staged(folder) as staging:
@@ -74,27 +75,10 @@ def save(model, folder, *, overwrite=False, metadata=None):
     return folder
 
 
-def unwrap_chosen(model):
-    """An estimator that chose a model (``AutoClassifier``) is saved as that model."""
-    chosen = getattr(model, "_skadapt_saved_model", None)
-    return chosen() if callable(chosen) else model
-
-
-def _skadapt_classes():
-    from ..estimators import (
-        FineTunedClassifier,
-        FineTunedRegressor,
-        PretrainedFeaturizer,
-        ScratchClassifier,
-        ScratchRegressor,
-    )
-
-    return {c.__name__: c for c in (PretrainedFeaturizer, FineTunedClassifier, ScratchClassifier,
-                                    FineTunedRegressor, ScratchRegressor)}
-
-
 def _is_skadapt(obj):
-    return type(obj) in _skadapt_classes().values()
+    from ..estimators._state import is_skadapt_estimator
+
+    return is_skadapt_estimator(obj)
 
 
 def _check_supported(model):
@@ -172,8 +156,6 @@ def _write_skops(obj, staging, path):
 
 
 def _write_skadapt(estimator, staging, path):
-    from ..backbones._exported import write_backbone
-
     params = estimator.get_params(deep=False)
     if params.get("callbacks"):
         warnings.warn(
@@ -185,42 +167,27 @@ def _write_skadapt(estimator, staging, path):
         params["callbacks"] = None
     if hasattr(params.get("cache"), "location"):  # a joblib.Memory: its folder means the same
         params["cache"] = str(params["cache"].location)
-    fitted = {k: v for k, v in vars(estimator).items() if k not in params and k not in _HELD_APART}
-    try:
-        fitted = to_json(fitted)
-    except TypeError as exc:
-        raise ValueError(f"a fitted attribute of {type(estimator).__name__} cannot be saved as JSON ({exc}).") from None
-    folder = os.path.join(staging, *path.split("/"))
-    os.makedirs(os.path.join(folder, "backbone"))
-    node = {"type": "skadapt", "class": type(estimator).__name__, "params": _params_json(params, estimator),
-            "fitted": fitted, "backbone": f"{path}/backbone"}
-    trained_by = {"estimator": type(estimator).__name__, "backbone": estimator.backbone}
-    if getattr(estimator, "table_preprocessor_", None) is not None:  # a table's other columns: sklearn steps
-        node["table_preprocessor"] = _write_skops(estimator.table_preprocessor_, staging, f"{path}/table")
-    if hasattr(estimator, "module_"):  # PretrainedFeaturizer: the frozen backbone is the whole model
-        write_backbone(estimator.backbone_, estimator.module_, os.path.join(folder, "backbone"),
-                       estimator.backbone, trained_by)
-        return node
-    from safetensors.torch import save_file
-
-    module = estimator.net_.module_
-    write_backbone(estimator.backbone_, module.backbone, os.path.join(folder, "backbone"), estimator.backbone,
-                   trained_by)
-    head = {f"head.{k}": t.detach().cpu().contiguous() for k, t in module.head.state_dict().items()}
-    if module.pool is not None:  # attention pooling of chunked long texts has weights of its own
-        head.update({f"pool.{k}": t.detach().cpu().contiguous() for k, t in module.pool.state_dict().items()})
-    save_file(head, os.path.join(folder, "head.safetensors"))
-    with open(os.path.join(folder, "history.json"), "w", encoding="utf-8") as file:
-        json.dump(to_json(estimator.history_.to_list()), file)
-    node.update(head=f"{path}/head.safetensors", history=f"{path}/history.json",
-                n_outputs=int(module.head[-1].out_features), n_table=int(module.n_table),
-                criterion=_criterion_tensors(estimator.net_.criterion_))
+    node = {"type": "skadapt", "class": _class_name(estimator), "params": _params_json(params, estimator)}
+    entries, parts = estimator._write_state(staging, path, params)  # the estimator writes what fit learned
+    node.update(entries)
+    if parts:  # sklearn objects inside it (a table's preprocessing): skops files, as sklearn steps are
+        node["sklearn_parts"] = {name: _write_skops(part, staging, f"{path}/{name}") for name, part in parts.items()}
     return node
 
 
-def _criterion_tensors(criterion):
-    """The loss's class weights (plain lists), so a loaded model trains on as the saved one did."""
-    return {name: buffer.detach().cpu().tolist() for name, buffer in criterion.named_buffers()}
+def _class_name(estimator):
+    """skadapt's own classes by name; a subclass by ``module.Class``, which load imports when trusted."""
+    from .. import estimators
+
+    cls = type(estimator)
+    if getattr(estimators, cls.__name__, None) is cls:
+        return cls.__name__
+    if "<locals>" in cls.__qualname__:
+        raise ValueError(
+            f"model is a {cls.__qualname__}, a class defined inside a function, which load could not import; "
+            "define the subclass at the top level of a module to save it."
+        )
+    return _qualname(estimator)
 
 
 def _params_json(params, owner):

@@ -1,13 +1,10 @@
 """``skadapt.export_onnx``: a fitted model as an ONNX graph plus its tokeniser, for ONNX Runtime."""
 
-import copy
 import os
 
 import numpy as np
 
-from ..persistence._format import write_manifest
-from ..persistence._json import to_json
-from ..persistence._staging import check_target_folder, staged
+from .._files.typed_json import to_json
 
 QUANTIZE = (None, "int8")
 ENCODER_FILE = "model.onnx"
@@ -65,14 +62,16 @@ def export_onnx(model, folder, *, quantize=None, overwrite=False, metadata=None)
     """
     from sklearn.utils.validation import check_is_fitted
 
-    from ..persistence._save import _is_skadapt, unwrap_chosen
+    from .._files.manifest import write_manifest
+    from .._files.staging import check_target_folder, staged
+    from ..estimators._state import chosen_model, is_skadapt_estimator
 
     if quantize not in QUANTIZE:
         raise ValueError(f"quantize must be None or 'int8', got {quantize!r}.")
     if metadata is not None and not isinstance(metadata, dict):
         raise ValueError(f"metadata must be a dict or None, got {type(metadata).__name__}.")
-    model = unwrap_chosen(model)  # AutoClassifier: the model it chose
-    estimator, rest = _split(model, _is_skadapt)
+    model = chosen_model(model)  # AutoClassifier: the model it chose
+    estimator, rest = _split(model, is_skadapt_estimator)
     check_is_fitted(estimator)
     if getattr(estimator, "table_", None) is not None:
         raise ValueError(
@@ -103,7 +102,7 @@ def _split(model, is_skadapt):
         return model, []
     steps = [s for _, s in getattr(model, "steps", []) if s is not None and not (isinstance(s, str) and s == "passthrough")]
     if steps and is_skadapt(steps[0]) and not any(is_skadapt(s) for s in steps[1:]):
-        if len(steps) > 1 and type(steps[0]).__name__ != "PretrainedFeaturizer":
+        if len(steps) > 1 and not hasattr(steps[0], "transform"):  # a featurizer, or a subclass of one
             raise ValueError(f"a Pipeline exported to ONNX may follow only a PretrainedFeaturizer with sklearn "
                              f"steps, not a {type(steps[0]).__name__}.")
         return steps[0], steps[1:]
@@ -116,29 +115,19 @@ def _split(model, is_skadapt):
 def _export(model, estimator, rest, staging, quantize):
     import torch
 
-    featurizer = hasattr(estimator, "module_")
     recipe = estimator.backbone_
     preprocessing = recipe.serving_preprocessing(staging)
     if preprocessing is None:
         raise ValueError(f"backbone {estimator.backbone!r} cannot be exported to ONNX: its recipe "
                          f"({type(recipe).__name__}) does not describe its preprocessing for serving.")
-    from ..estimators import _long as long
-    from ..estimators._network import ChunkPooling, collate_rows
-
     splitter = getattr(estimator, "text_splitter_", None)
     chunked = splitter is not None and splitter["policy"] == "chunk"
     sample_X = _sample(preprocessing, splitter)
     # Chunked texts: the graph takes each batch's chunks as rows plus where each text's chunks
     # are (chunk_index, chunk_mask), and pools them as the torch network does.
-    sample = collate_rows(recipe, long.prepare(recipe, splitter, sample_X, estimator.backbone, "X", warn=False)[0],
-                          always_chunked=chunked)
+    sample = estimator._onnx_inputs(sample_X)
     names = list(sample)
-    if featurizer:
-        pool = ChunkPooling(splitter["pooling"], int(estimator.n_features_out_)) if chunked else None
-        network = _network(copy.deepcopy(estimator.module_).cpu().float().eval(), None, pool, names)
-    else:
-        module = copy.deepcopy(estimator.net_.module_).cpu().float().eval()
-        network = _network(module.backbone, module.head, module.pool if chunked else None, names)
+    network = estimator._onnx_network(names)
     _plain_attention(network)
     path = os.path.join(staging, ENCODER_FILE)
     axes = {name: ({0: "batch", 1: "sequence"} if preprocessing["kind"] != "array" else {0: "batch"})
@@ -165,40 +154,9 @@ def _export(model, estimator, rest, staging, quantize):
     if rest:
         node.update(_export_head(rest, estimator, model, sample_X, staging))
         return node
-    if featurizer:
-        node.update(kind="featurizer", outputs=to_json({"n_features_out": int(estimator.n_features_out_)}))
-    elif hasattr(estimator, "classes_"):
-        multilabel = bool(getattr(estimator, "multilabel_", False))
-        outputs = {"classes": estimator.classes_, "multilabel": multilabel}
-        if multilabel:
-            outputs.update(threshold=float(estimator.threshold), label_dtype=estimator._label_dtype,
-                           constant_labels={str(j): int(v) for j, v in estimator._constant_labels.items()})
-        node.update(kind="classifier", outputs=to_json(outputs))
-    else:
-        node.update(kind="regressor", outputs=to_json({"mean": estimator.target_mean_, "scale": estimator.target_scale_,
-                                                        "y_ndim": int(estimator._y_ndim)}))
+    kind, outputs = estimator._serving_outputs()
+    node.update(kind=kind, outputs=to_json(outputs))
     return node
-
-
-def _network(backbone, head, pool, names):
-    """Backbone (chunk pooling, head) as one ``nn.Module`` taking the collated inputs positionally,
-    as ONNX wants them (defined here: this module is imported for serving, where torch is not)."""
-    from torch import nn
-
-    from ..estimators._network import pooled_features
-
-    class Network(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.backbone = backbone
-            self.pool = pool
-            self.head = head
-
-        def forward(self, *inputs):
-            features = pooled_features(self.backbone, self.pool, dict(zip(names, inputs)))
-            return features if self.head is None else self.head(features)
-
-    return Network().eval()
 
 
 def _plain_attention(network):

@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from .. import _long_texts as lt
-from ..persistence._json import from_json
+from .._files.typed_json import from_json
 from ._preprocess import make_preprocessor
 
 

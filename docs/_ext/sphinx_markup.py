@@ -1,12 +1,10 @@
-"""A griffe extension for the API reference (mkdocs.yml: ``extensions``).
+"""A griffe extension for the API reference (mkdocs.yml: ``extensions``): Sphinx markup as Markdown.
 
 skadapt's docstrings follow scikit-learn's numpydoc conventions, written for
 ``help()`` and Sphinx. mkdocstrings renders docstrings as Markdown, so this
-extension, run once the package is loaded, makes three adjustments:
+extension, run once the package is loaded, converts what Markdown would show
+as raw reST:
 
-* a class whose docstring is assembled at import time
-  (``__doc__ = '''...''' + _SHARED_PARAMS``, as the classifiers do) gets the
-  docstring of the live object, which static analysis cannot see;
 * Sphinx roles (``:func:`x```, ``:class:`~a.B```) become inline code;
 * reST literal blocks (``text::`` + an indented block) become fenced Python
   blocks, and reST simple tables (``===  ===`` rules) become Markdown tables.
@@ -14,7 +12,6 @@ extension, run once the package is loaded, makes three adjustments:
 Only the rendering changes: the docstrings in the source stay as they are.
 """
 
-import importlib
 import inspect
 import re
 
@@ -96,15 +93,8 @@ def to_markdown(text):
     return "\n".join(out)
 
 
-def _runtime_docstring(cls):
-    module = importlib.import_module(cls.module.path)
-    obj = getattr(module, cls.name, None)
-    doc = getattr(obj, "__doc__", None)
-    return inspect.cleandoc(doc) if doc else None
-
-
-class SklearnDocstrings(griffe.Extension):
-    """Run-time class docstrings, and Sphinx markup turned into Markdown."""
+class SphinxMarkup(griffe.Extension):
+    """Every docstring of the package, its Sphinx markup turned into Markdown."""
 
     def __init__(self):
         super().__init__()
@@ -121,10 +111,6 @@ class SklearnDocstrings(griffe.Extension):
             if obj.is_alias or id(obj) in seen:
                 continue
             seen.add(id(obj))
-            if obj.is_class and "__doc__" in obj.members and obj.docstring is None:
-                doc = _runtime_docstring(obj)
-                if doc:
-                    obj.docstring = griffe.Docstring(doc, parent=obj)
             if obj.docstring is not None:
                 obj.docstring.value = to_markdown(obj.docstring.value)
             stack.extend(m for m in obj.members.values() if not m.is_alias)
