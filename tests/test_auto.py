@@ -88,6 +88,25 @@ def test_the_budget_is_kept_when_a_way_proves_slow(monkeypatch):
     assert clf.best_params_["way"] == "tfidf"
 
 
+def test_a_way_goes_on_while_its_learning_curve_may_reach_the_best():
+    folds = [(np.arange(1000), np.arange(1000, 1250))]
+    comparison = _engine.Comparison(_engine.Evaluation(None, np.arange(1250) % 2, folds, "holdout"),
+                                    ["tfidf", "transfer", "scratch", "finetune"], [62, 250, None], halving=True)
+    finished = ["tfidf", "transfer", "scratch", "finetune"]
+    first = {"tfidf": [(62, 0.70)], "transfer": [(62, 0.72)], "scratch": [(62, 0.55)], "finetune": [(62, 0.60)]}
+    assert comparison._going_on(finished, first, 1000) == finished  # one point each: none is judged yet
+    curves = {"tfidf": [(62, 0.70), (250, 0.74)],  # 0.78 at 1,000 rows: below the best so far
+              "transfer": [(62, 0.72), (250, 0.80)],  # the best so far
+              "scratch": [(62, 0.55), (250, 0.72)],  # behind, but steep: 0.89 at 1,000
+              "finetune": [(62, 0.60), (250, 0.61)]}  # flat: 0.62
+    assert comparison._going_on(finished, curves, 1000) == ["scratch", "transfer"]
+    regression = _engine.Comparison(_engine.Evaluation(None, np.zeros(1250), folds, "holdout", "regression"),
+                                    ["tfidf", "transfer", "scratch"], [62, 250, None], halving=True)
+    rmse = {"tfidf": [(62, 0.30), (250, 0.29)], "transfer": [(62, 0.26), (250, 0.25)],
+            "scratch": [(62, 0.40), (250, 0.27)]}  # lower is better: scratch falls fastest
+    assert regression._going_on(["tfidf", "transfer", "scratch"], rmse, 1000) == ["scratch", "transfer"]
+
+
 def test_successive_halving_drops_the_worse_half_before_more_rows(monkeypatch):
     X, y = sst2(400)
     replacing(monkeypatch, "transfer", Broken())

@@ -1,8 +1,8 @@
 """``AutoClassifier`` and ``AutoRegressor``: the way, chosen inside ``fit`` within a time budget.
 
 The search is the engine of ``skadapt compare --time-budget`` (``_engine.Comparison``): every candidate way on
-a validation split, cheapest first, over growing numbers of training rows; only the better half goes on to more
-rows (successive halving), and a fit estimated to overrun what is left of the budget, less the winner's final
+a validation split, cheapest first, over growing numbers of training rows; after the first rung only the ways whose
+learning curves may still win go on to more rows (successive halving), and a fit estimated to overrun what is left of the budget, less the winner's final
 refit, is skipped. The winner is then refitted on every row when the budget allows.
 """
 
@@ -254,7 +254,18 @@ class _AutoEstimator(BaseEstimator):
 
     # -- the winner's answers -----------------------------------------------------
     def predict(self, X):
-        """The winner's predictions."""
+        """The winner's predictions.
+
+        Parameters
+        ----------
+        X : list of str, 1-D array, Series or DataFrame
+            Texts, or a table with the columns seen in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            ``best_estimator_.predict(X)``.
+        """
         check_is_fitted(self)
         return self.best_estimator_.predict(X)
 
@@ -312,8 +323,9 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
     with a logistic regression (C by 3-fold CV) and ``FineTunedClassifier``
     (on a table also gradient boosting on its other columns, and on text
     features beside them). Each way first learns from a quarter (or a
-    sixteenth) of the training rows; only the better half goes on to more
-    rows (successive halving), and a fit estimated to overrun the time left,
+    sixteenth) of the training rows and then four times as many; from there
+    only the ways whose learning curves, extended to all the rows, may still
+    reach the best score go on (successive halving), and a fit estimated to overrun the time left,
     less the final refit, is skipped. The best way on the most rows is
     refitted on every row when the budget allows (``refitted_``), else its
     model from the search is kept. Single-label and multi-label (a 0/1
@@ -386,7 +398,19 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
             self.classes_ = np.unique(y) if y.ndim == 1 else np.arange(y.shape[1])
 
     def predict_proba(self, X):
-        """The winner's probabilities (columns follow ``classes_``)."""
+        """The winner's probabilities (columns follow ``classes_``).
+
+        Parameters
+        ----------
+        X : list of str, 1-D array, Series or DataFrame
+            Texts, or a table with the columns seen in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            ``best_estimator_.predict_proba(X)``; for multi-label ``y`` one
+            column per label.
+        """
         check_is_fitted(self)
         return self.best_estimator_.predict_proba(X)
 

@@ -82,8 +82,8 @@ def build_parser():
                      "the table says how many texts were past the limit")
     cmp.add_argument("--max-epochs", type=int, help="epochs for scratch and finetune (default: each estimator's own)")
     cmp.add_argument("--time-budget", type=float, help="seconds: the search AutoClassifier runs; fits estimated to "
-                     "exceed what is left are skipped, and only the better half of the strategies at one train size "
-                     "go on to the next")
+                     "exceed what is left are skipped; every strategy goes on from the first train size, and from "
+                     "later ones only those whose learning curve may still reach the best score")
     cmp.add_argument("--output", default="skadapt-results", help="folder for results.json, results.csv, learning_curve.png")
     cmp.add_argument("--save-best", metavar="FOLDER", help="refit the winner (best accuracy, lowest RMSE or best "
                      "micro-F1) on all training rows and save it to FOLDER (safetensors, JSON and skops; no pickle)")
@@ -137,7 +137,7 @@ def main(argv=None):
 
 
 def run_backbones(args):
-    from .. import list_backbones
+    from ..registry import list_backbones
 
     rows = [[r["name"], r["input_kind"], "yes" if r["pretrained"] else "no", r["plugin"], r["description"]]
             for r in list_backbones()]
@@ -268,7 +268,7 @@ def run_compare(args):
 
 def check_backbone(name, kind, option, *, pretrained):
     """A ``UsageError`` unless ``name`` is a registered backbone for ``kind`` data."""
-    from .. import get_backbone
+    from ..registry import get_backbone
 
     try:
         spec = get_backbone(name)
@@ -285,7 +285,7 @@ def check_backbone(name, kind, option, *, pretrained):
 
 def check_save_target(path, pickle):
     """Fail before the long job if ``--save-best`` could not be written, or would replace something else."""
-    from ..persistence._format import MANIFEST
+    from .._files.manifest import MANIFEST
     from .report import check_writable
 
     target = Path(path).absolute()
@@ -348,7 +348,7 @@ def run_predict(args):
                          "contains when loaded; pass --trust-pickle if you trust its source, or re-save the model "
                          "with 'skadapt compare --save-best FOLDER'.")
     if Path(args.model).is_dir():  # a wrong folder is said before the data is read
-        from ..persistence._format import read_manifest
+        from .._files.manifest import read_manifest
 
         try:
             read_manifest(args.model, verify=False)
