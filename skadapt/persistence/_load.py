@@ -1,6 +1,5 @@
 """``skadapt.load``: a model folder back into a fitted model, without unpickling anything."""
 
-import json
 import os
 
 from .._files.manifest import read_manifest, warn_on_versions

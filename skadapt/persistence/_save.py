@@ -1,6 +1,5 @@
 """``skadapt.save``: a fitted model as safetensors, JSON and skops files, never a pickle."""
 
-import json
 import os
 import warnings
 
