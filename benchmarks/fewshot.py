@@ -18,6 +18,7 @@ to ``results/fewshot.md``, ``benchmarks/README.md`` and ``docs/fine-tuning.md``.
 
     python benchmarks/fewshot.py                          # everything (SetFit alone: over 2 h on one core)
     python benchmarks/fewshot.py --methods finetune --datasets trec --sizes 8
+    python benchmarks/fewshot.py --methods finetune --sizes 8 --threads 1 --redo   # these cells measured again
     python benchmarks/fewshot.py --memory                 # peak memory of 100,000 rows with and without pairs
     python benchmarks/fewshot.py --report                 # the tables from the cells measured so far
 
@@ -119,9 +120,12 @@ def run_cell(method, dataset, per_class, seed):
     model = FITS[method](X, y, seed)
     fit_s = time.perf_counter() - start
     accuracy = float(accuracy_score(y_test, model.predict(X_test)))
-    return {"method": method, "dataset": dataset, "per_class": per_class, "seed": seed,
+    cell = {"method": method, "dataset": dataset, "per_class": per_class, "seed": seed,
             "train_rows": len(X), "accuracy": round(accuracy, 4), "fit_s": round(fit_s, 2),
             "threads": torch.get_num_threads()}
+    if hasattr(model, "precision_"):  # precision="auto": bf16 on a CPU with native bf16, else fp32
+        cell["precision"] = model.precision_
+    return cell
 
 
 def read_cells():
@@ -243,6 +247,8 @@ def main(argv=None):
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
     parser.add_argument("--fresh", action="store_true", help="forget the cells measured before")
+    parser.add_argument("--redo", action="store_true",
+                        help="measure the chosen cells again, replacing their earlier measurements")
     parser.add_argument("--report", action="store_true", help="only print and write the tables")
     parser.add_argument("--memory", action="store_true", help="measure peak memory of 100,000 rows, pairs on/off")
     args = parser.parse_args(argv)
@@ -276,6 +282,11 @@ def main(argv=None):
         return
 
     if not args.report:
+        chosen = {(m, d, int(p), int(s)) for m in args.methods.split(",") for d in args.datasets.split(",")
+                  for p in args.sizes.split(",") for s in args.seeds.split(",")}
+        if args.redo and CELLS.exists():
+            kept = [c for c in read_cells() if cell_key(c) not in chosen]
+            CELLS.write_text("".join(json.dumps(c) + "\n" for c in kept))
         done = {cell_key(c) for c in read_cells()}
         # Seed by seed, smallest sets first: an interrupted run has whole seeds of the cheap cells.
         for per_class in map(int, args.sizes.split(",")):

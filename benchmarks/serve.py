@@ -1,4 +1,4 @@
-"""Saving and serving: torch vs ONNX Runtime (fp32, int8), safe folders vs pickle.
+"""Saving and serving: torch vs ONNX Runtime (fp32, int8) vs OpenVINO, safe folders vs pickle.
 
 For ``FineTunedClassifier()`` (defaults, random_state=0) fine-tuned on the
 full training splits of SST-2, TREC and CR, one fine-tuned for one epoch on
@@ -6,11 +6,17 @@ full training splits of SST-2, TREC and CR, one fine-tuned for one epoch on
 measures in one run on this machine:
 
 * predictions per second on the SST-2 test set (1,821 texts, batch 32,
-  longest first in both runtimes): torch (the loaded estimator) vs
-  ``skadapt.export_onnx`` fp32 vs int8, best of 3 interleaved rounds;
-* test accuracy of each runtime on SST-2, TREC and CR, and the largest
-  absolute difference of their probabilities from torch's (also for the
-  multi-label model, with its micro-F1);
+  longest first in every runtime): torch (the loaded estimator) vs
+  ``skadapt.export_onnx`` fp32 vs int8 on ONNX Runtime, and both folders on
+  OpenVINO (``skadapt.load(folder, runtime="openvino")``) when it is
+  installed: the first call of a freshly loaded folder (load seconds
+  apart), and later calls (best of 3 interleaved rounds);
+* test accuracy of each runtime on SST-2, TREC and CR, the largest
+  absolute difference of their probabilities from torch's and how many
+  predictions equal torch's (also for the multi-label model, with its
+  micro-F1);
+* the CPU's flags that decide what int8 and bf16 gain (AVX2, AVX-512,
+  VNNI, BF16, AMX);
 * cold start of ``skadapt predict MODEL one-row.csv`` in a new process
   (median of 3): a pickle (``--trust-pickle``), a ``skadapt.save`` folder
   (torch), ONNX folders;
@@ -20,6 +26,7 @@ Fitted models are kept under ``--work`` (as ``skadapt.save`` folders), so a
 rerun measures without refitting. Writes ``results/serve.json`` and ``.md``.
 
     python benchmarks/serve.py            # about 20 min on 2 cores the first time, 3 min after
+    python benchmarks/serve.py --datasets sst2   # the SST-2 model only (one fine-tune, about 6 min)
 """
 
 import argparse
@@ -47,7 +54,33 @@ from skadapt.datasets import load_dataset  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 SKADAPT = Path(sys.executable).with_name("skadapt")
-RUNTIMES = ("torch", "onnx-fp32", "onnx-int8")
+# "torch" is the loaded estimator as it predicts by default (precision="auto": bf16 where the CPU has it);
+# "torch-fp32" the same folder pinned to fp32, as every estimator predicted before precision="auto".
+RUNTIMES = ("torch", "torch-fp32", "onnx-fp32", "onnx-int8", "openvino-fp32", "openvino-int8")
+DATASETS = ("sst2", "trec", "cr", "goemotions")
+# The flags that decide what int8 and bf16 gain on a CPU.
+FLAGS = ("avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile")
+
+
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            flags = next((line.split(":", 1)[1].split() for line in file if line.startswith("flags")), [])
+    except OSError:
+        flags = []
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            model = next((line.split(":", 1)[1].strip() for line in file if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return model, [f for f in FLAGS if f in flags]
+
+
+def has_openvino():
+    import importlib.util
+
+    return importlib.util.find_spec("openvino") is not None
 
 
 def folder_size(path):
@@ -67,17 +100,61 @@ def fitted(work, name, make, X, y):
         skadapt.save(model, folder, overwrite=True, metadata={"fit_s": fit_s})
         print(f"fitted {name} in {fit_s:.0f} s", flush=True)
     fit_s = read_metadata(folder).get("fit_s")  # kept with the model, so a rerun reports it too
+    from skadapt.serving._runtime import ONNX_FORMAT
+
     for quantize in (None, "int8"):
         onnx = work / f"{name}-onnx-{quantize or 'fp32'}"
-        if not (onnx / "skadapt-model.json").exists():
+        manifest = onnx / "skadapt-model.json"
+        # Exported again when an older skadapt exported it (the int8 export changed with the format).
+        if not manifest.exists() or json.loads(manifest.read_text())["model"].get("onnx_format") != ONNX_FORMAT:
             skadapt.export_onnx(skadapt.load(folder), onnx, quantize=quantize, overwrite=True)
     return fit_s
 
 
+def onnx_folder(work, name, runtime):
+    return work / f"{name}-onnx-{runtime.rsplit('-', 1)[1]}"
+
+
+def load_runtime(work, name, runtime):
+    if runtime == "torch":
+        return skadapt.load(work / name)
+    if runtime == "torch-fp32":  # "auto" resolved to fp32 at load, whatever the CPU
+        os.environ["SKADAPT_CPU_BF16"] = "0"
+        try:
+            model = skadapt.load(work / name)
+        finally:
+            del os.environ["SKADAPT_CPU_BF16"]
+        if isinstance(model, PretrainedFeaturizer):  # it resolves "auto" at each transform
+            model.set_params(precision="fp32")
+        return model
+    return skadapt.load(onnx_folder(work, name, runtime), runtime=runtime.split("-")[0].replace("onnx", "onnxruntime"))
+
+
+def available_runtimes():
+    return RUNTIMES if has_openvino() else RUNTIMES[:4]
+
+
 def runtimes(work, name):
-    return {"torch": skadapt.load(work / name),
-            "onnx-fp32": skadapt.load(work / f"{name}-onnx-fp32"),
-            "onnx-int8": skadapt.load(work / f"{name}-onnx-int8")}
+    return {runtime: load_runtime(work, name, runtime) for runtime in available_runtimes()}
+
+
+def first_calls(work, name, method, X):
+    """Seconds to load each runtime's folder afresh and texts per second of its first call, one runtime at a time."""
+    import gc
+
+    out = {}
+    for runtime in available_runtimes():
+        gc.collect()
+        start = time.perf_counter()
+        model = load_runtime(work, name, runtime)
+        if runtime.startswith("torch") and hasattr(model, "set_params") and method == "transform":
+            model.set_params(cache=False)
+        loaded = time.perf_counter() - start
+        start = time.perf_counter()
+        getattr(model, method)(X)
+        out[runtime] = {"load_s": round(loaded, 2), "first_call_texts_per_s": round(len(X) / (time.perf_counter() - start), 1)}
+        del model
+    return out
 
 
 def throughput(models, method, X, rounds=3):
@@ -105,35 +182,56 @@ def cold_start(model, csv, extra=(), runs=3):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", default="/tmp/skadapt-serve", help="folder for the fitted models")
+    parser.add_argument("--datasets", default=",".join(DATASETS),
+                        help=f"comma-separated, among {', '.join(DATASETS)} (sst2 is always measured)")
     args = parser.parse_args(argv)
+    chosen = {"sst2", *args.datasets.split(",")}
+    unknown = chosen - set(DATASETS)
+    if unknown:
+        parser.error(f"unknown --datasets {', '.join(sorted(unknown))}; choose among {', '.join(DATASETS)}.")
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     start_all = time.perf_counter()
-    out = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch "
-                      f"{torch.__version__}, {torch.get_num_threads()} threads", "fit_s": {}}
+    from importlib import metadata
+
+    model_name, flags = cpu_flags()
+    versions = {p: metadata.version(p) for p in ("onnxruntime", "openvino") if p != "openvino" or has_openvino()}
+    out = {"machine": f"{model_name or platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch "
+                      f"{torch.__version__}, {torch.get_num_threads()} threads, "
+                      + ", ".join(f"{p} {v}" for p, v in versions.items()),
+           "cpu_flags": flags, "fit_s": {}}
+    print(f"CPU flags: {' '.join(flags) or 'none of ' + ', '.join(FLAGS)}", flush=True)
 
     # -- fit (once) --------------------------------------------------------------
     data = {}
-    for name in ("sst2", "trec", "cr"):
+    for name in [d for d in DATASETS[:3] if d in chosen]:
         train, test = load_dataset(name, split="train"), load_dataset(name, split="test")
         data[name] = (list(test.data), np.asarray(test.target))
         out["fit_s"][name] = fitted(work, f"finetune-{name}", lambda: FineTunedClassifier(random_state=0),
                                     list(train.data), np.asarray(train.target))
-    goemotions = load_dataset("goemotions", split="train")
-    rows = np.random.default_rng(0).choice(len(goemotions.data), 2000, replace=False)
-    out["fit_s"]["goemotions-2000"] = fitted(
-        work, "finetune-goemotions", lambda: FineTunedClassifier(max_epochs=1, random_state=0),
-        [goemotions.data[i] for i in rows], np.asarray(goemotions.target)[rows])
+    if "goemotions" in chosen:
+        goemotions = load_dataset("goemotions", split="train")
+        rows = np.random.default_rng(0).choice(len(goemotions.data), 2000, replace=False)
+        out["fit_s"]["goemotions-2000"] = fitted(
+            work, "finetune-goemotions", lambda: FineTunedClassifier(max_epochs=1, random_state=0),
+            [goemotions.data[i] for i in rows], np.asarray(goemotions.target)[rows])
     fitted(work, "featurizer", PretrainedFeaturizer, ["a text"], None)
 
     # -- speed on the SST-2 test set ---------------------------------------------
     X_sst2 = data["sst2"][0]
+    # First: each folder loaded afresh and its first call timed, before anything else ran on that model.
+    out["first_call"] = {"FineTunedClassifier.predict_proba": first_calls(work, "finetune-sst2", "predict_proba", X_sst2),
+                         "PretrainedFeaturizer.transform": first_calls(work, "featurizer", "transform", X_sst2)}
     out["speed_texts_per_s"] = {
         "FineTunedClassifier.predict_proba": throughput(runtimes(work, "finetune-sst2"), "predict_proba", X_sst2),
     }
     featurizers = runtimes(work, "featurizer")
-    featurizers["torch"].set_params(cache=False)  # every text encoded, as ONNX does
+    for runtime in ("torch", "torch-fp32"):
+        featurizers[runtime].set_params(cache=False)  # every text encoded, as ONNX does
     out["speed_texts_per_s"]["PretrainedFeaturizer.transform"] = throughput(featurizers, "transform", X_sst2)
+    openvino = runtimes(work, "finetune-sst2").get("openvino-fp32")
+    if openvino is not None:
+        out["openvino_precision"] = openvino._session.precision
 
     # -- accuracy and agreement ----------------------------------------------------
     out["accuracy"] = {}
@@ -143,20 +241,23 @@ def main(argv=None):
         classes = models["torch"].classes_
         out["accuracy"][name] = {
             **{runtime: round(float(np.mean(classes[p.argmax(axis=1)] == y)), 4) for runtime, p in proba.items()},
-            **{f"max_abs_proba_diff_{r}": float(np.abs(proba[r] - proba["torch"]).max()) for r in RUNTIMES[1:]},
-            "mean_abs_proba_diff_onnx-int8": float(np.abs(proba["onnx-int8"] - proba["torch"]).mean()),
-            "agreement_onnx-int8": round(float(np.mean(proba["onnx-int8"].argmax(1) == proba["torch"].argmax(1))), 4),
+            **{f"max_abs_proba_diff_{r}": float(np.abs(proba[r] - proba["torch"]).max()) for r in proba if r != "torch"},
+            **{f"mean_abs_proba_diff_{r}": float(np.abs(proba[r] - proba["torch"]).mean()) for r in proba if r != "torch"},
+            **{f"agreement_{r}": round(float(np.mean(proba[r].argmax(1) == proba["torch"].argmax(1))), 4)
+               for r in proba if r != "torch"},
         }
-    test = load_dataset("goemotions", split="test")
-    X, Y = list(test.data), np.asarray(test.target)
-    proba = {runtime: model.predict_proba(X) for runtime, model in runtimes(work, "finetune-goemotions").items()}
-    out["accuracy"]["goemotions (multi-label, micro-F1)"] = {
-        **{runtime: round(float(f1_score(Y, p >= 0.5, average="micro", zero_division=0)), 4)
-           for runtime, p in proba.items()},
-        **{f"max_abs_proba_diff_{r}": float(np.abs(proba[r] - proba["torch"]).max()) for r in RUNTIMES[1:]},
-        "mean_abs_proba_diff_onnx-int8": float(np.abs(proba["onnx-int8"] - proba["torch"]).mean()),
-        "agreement_onnx-int8": round(float(np.mean((proba["onnx-int8"] >= 0.5) == (proba["torch"] >= 0.5))), 4),
-    }
+    if "goemotions" in chosen:
+        test = load_dataset("goemotions", split="test")
+        X, Y = list(test.data), np.asarray(test.target)
+        proba = {runtime: model.predict_proba(X) for runtime, model in runtimes(work, "finetune-goemotions").items()}
+        out["accuracy"]["goemotions (multi-label, micro-F1)"] = {
+            **{runtime: round(float(f1_score(Y, p >= 0.5, average="micro", zero_division=0)), 4)
+               for runtime, p in proba.items()},
+            **{f"max_abs_proba_diff_{r}": float(np.abs(proba[r] - proba["torch"]).max()) for r in proba if r != "torch"},
+            **{f"mean_abs_proba_diff_{r}": float(np.abs(proba[r] - proba["torch"]).mean()) for r in proba if r != "torch"},
+            **{f"agreement_{r}": round(float(np.mean((proba[r] >= 0.5) == (proba["torch"] >= 0.5))), 4)
+               for r in proba if r != "torch"},
+        }
 
     # -- cold start and size on disk ------------------------------------------------
     one_row = work / "one-row.csv"
@@ -167,6 +268,9 @@ def main(argv=None):
                   "skadapt.save folder (torch)": (work / "finetune-sst2", []),
                   "ONNX fp32 folder": (work / "finetune-sst2-onnx-fp32", []),
                   "ONNX int8 folder": (work / "finetune-sst2-onnx-int8", [])}
+    if has_openvino():
+        candidates.update({"ONNX fp32 folder, --runtime openvino": (work / "finetune-sst2-onnx-fp32", ["--runtime", "openvino"]),
+                           "ONNX int8 folder, --runtime openvino": (work / "finetune-sst2-onnx-int8", ["--runtime", "openvino"])})
     out["cold_start_s"] = {label: cold_start(path, one_row, extra) for label, (path, extra) in candidates.items()}
     out["size_mb"] = {label: round(folder_size(path) / 1e6, 1) for label, (path, _) in candidates.items()}
     out["wall_s"] = round(time.perf_counter() - start_all)
@@ -177,20 +281,33 @@ def main(argv=None):
     print(markdown(out))
 
 
+NAMES = {"torch": "torch (precision auto)", "torch-fp32": "torch fp32", "onnx-fp32": "ONNX fp32", "onnx-int8": "ONNX int8", "openvino-fp32": "OpenVINO (fp32 folder)",
+         "openvino-int8": "OpenVINO (int8 folder)"}
+
+
 def markdown(out):
-    lines = [f"Machine: {out['machine']}; run took {out['wall_s']} s.", "",
-             "| texts/s on SST-2 test (1,821) | torch | ONNX fp32 | ONNX int8 | fp32 / torch | int8 / torch |",
-             "|---|---|---|---|---|---|"]
+    flags = ", ".join(out.get("cpu_flags", [])) or "none of the listed"
+    lines = [f"Machine: {out['machine']}; CPU flags: {flags}"
+             + (f"; OpenVINO computes in {out['openvino_precision']}" if out.get("openvino_precision") else "")
+             + f"; run took {out['wall_s']} s.", ""]
     for what, speed in out["speed_texts_per_s"].items():
-        lines.append(f"| {what} | {speed['torch']:.0f} | {speed['onnx-fp32']:.0f} | {speed['onnx-int8']:.0f} | "
-                     f"{speed['onnx-fp32'] / speed['torch']:.2f}x | {speed['onnx-int8'] / speed['torch']:.2f}x |")
-    lines += ["", "| test accuracy | torch | ONNX fp32 | ONNX int8 | int8 − torch (points) | max abs Δp fp32 | "
-                  "int8: mean / max abs Δp | int8 predictions = torch's |", "|---|---|---|---|---|---|---|---|"]
+        first = out["first_call"][what]
+        lines += [f"**{what}**, texts/s on the SST-2 test set (1,821):", "",
+                  "| runtime | load s | first call | later calls (best of 3) | later / torch (auto) | later / torch fp32 "
+                  "(as before precision='auto') | later / ONNX fp32 |", "|---|---|---|---|---|---|---|"]
+        for runtime, value in speed.items():
+            lines.append(f"| {NAMES[runtime]} | {first[runtime]['load_s']:.2f} | {first[runtime]['first_call_texts_per_s']:.0f} | "
+                         f"{value:.0f} | {value / speed['torch']:.2f}x | {value / speed['torch-fp32']:.2f}x | "
+                         f"{value / speed['onnx-fp32']:.2f}x |")
+        lines.append("")
+    others = [r for r in RUNTIMES[1:] if any(f"agreement_{r}" in r_ for r_ in out["accuracy"].values())]
+    lines += ["| test accuracy | " + " | ".join(NAMES[r] for r in ("torch", *others)) + " | "
+              + " | ".join(f"{NAMES[r]}: max abs Δp, predictions = torch's" for r in others) + " |",
+              "|---|" + "---|" * (1 + 2 * len(others))]
     for name, r in out["accuracy"].items():
-        lines.append(f"| {name} | {r['torch']:.4f} | {r['onnx-fp32']:.4f} | {r['onnx-int8']:.4f} | "
-                     f"{100 * (r['onnx-int8'] - r['torch']):+.2f} | {r['max_abs_proba_diff_onnx-fp32']:.1e} | "
-                     f"{r['mean_abs_proba_diff_onnx-int8']:.4f} / {r['max_abs_proba_diff_onnx-int8']:.3f} | "
-                     f"{100 * r['agreement_onnx-int8']:.1f} % |")
+        lines.append(f"| {name} | " + " | ".join(f"{r[k]:.4f}" for k in ("torch", *others)) + " | "
+                     + " | ".join(f"{r['max_abs_proba_diff_' + k]:.1e}, {100 * r['agreement_' + k]:.1f} %" for k in others)
+                     + " |")
     lines += ["", "| `skadapt predict MODEL one-row.csv` | cold start s (median of 3) | size on disk MB |",
               "|---|---|---|"]
     for label, seconds in out["cold_start_s"].items():

@@ -3,6 +3,9 @@ import os
 # No network: every model comes from disk (the MiniLM package or tmp folders).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# precision="auto" is fp32 in tests on every CPU, so that outputs compared at 1e-5 do not
+# depend on the machine (tests/test_precision.py mocks the detection).
+os.environ.setdefault("SKADAPT_CPU_BF16", "0")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # sklearn's array-API check runs instead of skipping (scipy reads this on import).
 os.environ.setdefault("SCIPY_ARRAY_API", "1")

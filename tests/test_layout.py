@@ -30,7 +30,7 @@ def _imports(path):
 # The floors of the house, lowest first. A module may import its own package and the floors below
 # it, never one beside or above (lazy imports inside functions count too: they run up the house all the same).
 FLOORS = [
-    {"_version", "_files", "_texts", "_long_texts", "hookspecs", "images", "datasets"},
+    {"_version", "_hardware", "_files", "_texts", "_long_texts", "hookspecs", "images", "datasets"},
     {"plugins"},
     {"registry"},
     {"backbones", "cache", "tables"},

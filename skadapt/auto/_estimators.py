@@ -339,8 +339,9 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         on estimates, so it can run over when an estimate is wrong).
     ways : list of str, default=None
         Candidates among ``"tfidf"``, ``"scratch"``, ``"transfer"``,
-        ``"transfer-hgb"``, ``"finetune"`` and (tables) ``"other"``; None:
-        all that suit X.
+        ``"transfer-hgb"``, ``"finetune"``, (tables) ``"other"`` and, with
+        the plugin skadapt-static, ``"static"``; None: all that suit X
+        (``"static"`` only when named).
     validation : float or int, default=0.2
         The fraction of rows held out to score the ways, or a number of
         cross-validation folds (each costs a fit of every way).

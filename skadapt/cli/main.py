@@ -105,6 +105,9 @@ def build_parser():
     pred.add_argument("file", help="a CSV, TSV, JSON-lines or Parquet file, or a folder of images")
     pred.add_argument("--text-column", default="text")
     pred.add_argument("--output", help="write a CSV here instead of to standard output")
+    pred.add_argument("--runtime", choices=("onnxruntime", "openvino"), default=None,
+                      help="an ONNX folder: what runs it (default onnxruntime; openvino needs "
+                      "pip install 'skadapt[openvino]')")
 
     cache = sub.add_parser("cache", help="what a disk embedding cache holds, or empty it",
                            description="A featurizer given cache=FOLDER keeps features under FOLDER/skadapt-embeddings/, "
@@ -198,6 +201,10 @@ def run_compare(args):
             )
         args.backbone = args.backbone or "minilm"
         check_backbone(args.backbone, "image" if kind == "image" else "text", "--backbone", pretrained=True)
+    if "static" in strategies:
+        if kind != "text":
+            raise UsageError(f"--strategies: static trains static word embeddings, for text; this DATA is {kind}.")
+        check_static(args.backbone)
     if args.max_epochs is not None and args.max_epochs < 1:
         raise UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}.")
     if args.time_budget is not None and args.time_budget <= 0:
@@ -283,6 +290,17 @@ def check_backbone(name, kind, option, *, pretrained):
                          "backbone (see 'skadapt backbones').")
 
 
+def check_static(backbone):
+    """A ``UsageError`` unless the static way's backbone (the plugin skadapt-static) is installed."""
+    from ..auto._engine import static_backbone
+    from ..registry import list_backbones
+
+    if "static" not in {row["name"] for row in list_backbones()}:
+        raise UsageError("--strategies: static needs the plugin skadapt-static (pip install ./plugins/skadapt-static, "
+                         "which brings model2vec).")
+    check_backbone(static_backbone(backbone), "text", "--strategies static", pretrained=True)
+
+
 def check_save_target(path, pickle):
     """Fail before the long job if ``--save-best`` could not be written, or would replace something else."""
     from .._files.manifest import MANIFEST
@@ -359,10 +377,10 @@ def run_predict(args):
         if not rows:
             raise UsageError(f"folder {args.file!r} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))}).")
         name = "path"
-        saved = load_saved(args.model)
+        saved = load_saved(args.model, args.runtime)
     else:
         frame = read_table(args.file)
-        saved = load_saved(args.model)
+        saved = load_saved(args.model, args.runtime)
         table = table_columns(saved)
         if table is not None:  # a model fitted on a table reads the columns it was fitted on, by name
             missing = [c for c in table.names if c not in frame.columns]
@@ -396,9 +414,12 @@ def table_columns(saved):
     return Columns(layout["text_columns"], {c: k for c, k in layout["kinds"].items() if k != "text"})
 
 
-def load_saved(path):
-    """``{"model": ..., "task": ..., ...}`` from a model folder, or from a trusted pickle file."""
+def load_saved(path, runtime=None):
+    """``{"model": ..., "task": ..., ...}`` from a model folder, or from a trusted pickle file;
+    ``runtime``: what runs an ONNX folder."""
     if Path(path).is_file():
+        if runtime is not None:
+            raise UsageError(f"--runtime is for folders written by export-onnx; {path!r} is a pickle.")
         import joblib
 
         try:
@@ -411,9 +432,9 @@ def load_saved(path):
     from ..persistence import load, read_metadata
 
     try:
-        model = load(path)
+        model = load(path, runtime=runtime)
         about = read_metadata(path)
-    except ValueError as exc:
+    except (ValueError, ImportError) as exc:
         raise UsageError(f"model: {exc}") from None
     if "task" not in about:  # saved by skadapt.save, not by compare: the model says what it does
         about["task"] = model_task(model)

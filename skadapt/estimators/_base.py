@@ -106,6 +106,8 @@ class _BackboneEstimator(TrainedNetState, BaseEstimator):
         super().__setstate__(state)
         long.restore_defaults(self)
         vars(self).setdefault("warm_start", False)  # pickled before warm_start existed
+        if "net_" in vars(self) and "precision_" not in vars(self):  # pickled before precision="auto" existed
+            self.precision_ = x.precision_of(self.net_.precision_dtype)
 
     # -- task hooks (classifier / regressor) --------------------------------
     def _check_targets(self, y, n_samples):
@@ -262,6 +264,7 @@ class _BackboneEstimator(TrainedNetState, BaseEstimator):
         self.net_ = net
         self.history_ = net.history
         self.contrastive_steps_ = steps
+        self.precision_ = x.precision_of(dtype)
         self.text_splitter_ = splitter
         self.long_text_stats_ = long.summary(stats)
         return self
@@ -349,11 +352,13 @@ class _BackboneEstimator(TrainedNetState, BaseEstimator):
         else:
             y = targets.encoded
         module.backbone.eval()
+        precision = x.resolve_precision(self.precision, device)  # as the training loop runs
+        dtype = x.check_precision(precision, device)
 
         def encode_items(rows):
             return encode(backbone, module.backbone, rows, batch_size=self.batch_size, device=device,
                           progress=bool(self.verbose), desc="linear probe",
-                          dtype=x.check_precision(self.precision, device), pool=module.pool)
+                          dtype=dtype, pool=module.pool)
 
         # The untrained backbone computes exactly PretrainedFeaturizer's
         # features: shared with it through the embedding cache, so that a
@@ -361,8 +366,8 @@ class _BackboneEstimator(TrainedNetState, BaseEstimator):
         identity = None
         if pretrained_features and backbone.input_kind in ("text", "image"):
             options = dict(self.backbone_kwargs or {})
-            if self.precision != "fp32":  # reduced-precision features are other features
-                options["precision"] = self.precision
+            if precision != "fp32":  # reduced-precision features are other features
+                options["precision"] = precision
             if splitter is not None:  # long texts cut another way are other features
                 options["long_texts"] = long.feature_policy(splitter)
             identity = feature_identity(spec, backbone, options)

@@ -1,10 +1,14 @@
 """Where and how a fit or a prediction runs: the device, the precision, the random seed."""
 
 import contextlib
+import functools
 import numbers
+import os
 import threading
 
 import numpy as np
+
+from .._hardware import cpu_flags
 
 
 def resolve_device(device):
@@ -22,15 +26,77 @@ def resolve_device(device):
     return device
 
 
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+# The CPU flags of native bfloat16 arithmetic: AVX-512 BF16 (Cooper Lake, Sapphire
+# Rapids and later Xeons, Zen 4 and later) and AMX (Sapphire Rapids and later).
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+# "0" or "1" overrides what the CPU reports: "0" pins precision="auto" to fp32, so that
+# figures compared across machines (the test suite's) do not depend on the CPU.
+BF16_ENV = "SKADAPT_CPU_BF16"
+
+
+def cpu_native_bf16():
+    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX).
+
+    ``SKADAPT_CPU_BF16=0`` (or ``1``) in the environment says so instead;
+    otherwise see :func:`cpu_reports_bf16`.
+    """
+    forced = os.environ.get(BF16_ENV, "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    return cpu_reports_bf16()
+
+
+@functools.cache
+def cpu_reports_bf16():
+    """Whether the CPU has AVX-512 BF16 or AMX, as torch reports it
+    (``torch.cpu._is_avx512_bf16_supported``, ``_is_amx_tile_supported``:
+    cpuinfo's reading of the CPU), else from the flags in ``/proc/cpuinfo``.
+
+    Without these, oneDNN emulates bfloat16 and autocast makes a fit slower,
+    not faster.
+    """
+    import torch
+
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # a torch without these probes
+        return any(flag in cpu_flags() for flag in BF16_CPU_FLAGS)
+
+
+def native_bf16(device):
+    """Whether ``device`` (resolved: ``"cpu"``, ``"cuda[:N]"``, ``"mps"``) computes bfloat16 natively."""
+    import torch
+
+    kind = device.split(":")[0]
+    if kind == "cuda":
+        try:  # pre-Ampere GPUs emulate bfloat16 (slowly) where torch allows it
+            return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+        except TypeError:  # an older torch, which does not count emulation
+            return bool(torch.cuda.is_bf16_supported())
+    if kind == "cpu":
+        return cpu_native_bf16()
+    return False  # mps: bfloat16 autocast not measured, full precision
+
+
+def resolve_precision(precision, device):
+    """The precision a fit or an encoding runs in on ``device``: ``"auto"`` becomes ``"bf16"``
+    where the device computes bfloat16 natively and ``"fp32"`` elsewhere; other values stay."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, got {precision!r}.")
+    if precision == "auto":
+        return "bf16" if native_bf16(device) else "fp32"
+    return precision
 
 
 def check_precision(precision, device):
-    """The autocast dtype for ``precision`` on ``device`` (``None`` for fp32)."""
+    """The autocast dtype for ``precision`` (``"auto"`` resolved) on ``device`` (``None`` for fp32)."""
     import torch
 
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+    precision = resolve_precision(precision, device)
     if precision == "fp32":
         return None
     if precision == "bf16" and device.startswith("cuda") and not torch.cuda.is_bf16_supported():
@@ -38,6 +104,13 @@ def check_precision(precision, device):
             "precision='bf16' needs a GPU with bfloat16 support (Ampere or newer); use precision='fp16' on this GPU."
         )
     return torch.bfloat16 if precision == "bf16" else torch.float16
+
+
+def precision_of(dtype):
+    """The name of an autocast dtype (``None``: ``"fp32"``)."""
+    import torch
+
+    return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
 
 
 def seed_from(random_state):

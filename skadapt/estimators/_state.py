@@ -86,6 +86,9 @@ class SkadaptEstimator:
 
         recipe = load_exported(_path(folder, entries["backbone"]))
         fitted = from_json(entries.get("fitted", {}))
+        if "precision" in self.get_params() and "precision_" not in fitted:
+            # saved before precision="auto" existed: the saved precision was always an explicit one
+            fitted["precision_"] = self.precision if self.precision != "auto" else "fp32"
         if "table_" in fitted:
             fitted["table_preprocessor_"] = parts.get("table_preprocessor")
         self._read_network(recipe, entries, fitted, folder)

@@ -143,11 +143,16 @@ class FineTunedClassifier(_BackboneClassifier):
         Added to the training loop, e.g. ``skorch.callbacks.Checkpoint``.
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
         ``"auto"`` uses a CUDA GPU when one is present.
-    precision : {"fp32", "bf16", "fp16"}, default="fp32"
-        ``"bf16"``/``"fp16"``: mixed precision (``torch.autocast``) for every
-        forward pass, with fp32 weights, loss and optimizer state; ``"fp16"``
-        adds loss scaling. Roughly halves the time and activation memory of
-        fine-tuning on a recent GPU; on a CPU the gain depends on its bfloat16 support.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
+        ``"auto"``: bfloat16 where the device computes it natively (a CPU
+        with AVX-512 BF16 or AMX, a CUDA GPU of the Ampere generation or
+        newer), fp32 elsewhere, where emulated bfloat16 would be slower;
+        ``precision_`` says which ran. ``"bf16"``/``"fp16"``: mixed precision
+        (``torch.autocast``) for every forward pass, with fp32 weights, loss
+        and optimizer state; ``"fp16"`` adds loss scaling. On a CPU with
+        native bfloat16 it makes fine-tuning about twice as fast; on a recent
+        GPU it roughly halves time and activation memory (figures in
+        ``docs/fine-tuning.md``).
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
         split; the same value on CPU gives the same predictions. The global
@@ -180,6 +185,10 @@ class FineTunedClassifier(_BackboneClassifier):
         or a sigmoid per label); ``net_.module_`` is the backbone plus head.
     history_ : skorch.History
         Loss (and validation loss) per epoch.
+    precision_ : {"fp32", "bf16", "fp16"}
+        The precision ``fit`` ran in: ``precision``, with ``"auto"`` resolved
+        on the device. Kept by ``skadapt.save``/``load``; a loaded model
+        resolves ``"auto"`` again on the machine it predicts on.
     contrastive_steps_ : int
         Steps the contrastive body stage ran (0: none).
     backbone_ : skadapt.backbones.Backbone
@@ -247,7 +256,7 @@ class FineTunedClassifier(_BackboneClassifier):
         warm_start=False,
         callbacks=None,
         device="auto",
-        precision="fp32",
+        precision="auto",
         random_state=None,
         verbose=0,
         **skorch_params,
@@ -396,11 +405,16 @@ class ScratchClassifier(_BackboneClassifier):
         Added to the training loop, e.g. ``skorch.callbacks.Checkpoint``.
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
         ``"auto"`` uses a CUDA GPU when one is present.
-    precision : {"fp32", "bf16", "fp16"}, default="fp32"
-        ``"bf16"``/``"fp16"``: mixed precision (``torch.autocast``) for every
-        forward pass, with fp32 weights, loss and optimizer state; ``"fp16"``
-        adds loss scaling. Roughly halves the time and activation memory of
-        fine-tuning on a recent GPU; on a CPU the gain depends on its bfloat16 support.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
+        ``"auto"``: bfloat16 where the device computes it natively (a CPU
+        with AVX-512 BF16 or AMX, a CUDA GPU of the Ampere generation or
+        newer), fp32 elsewhere, where emulated bfloat16 would be slower;
+        ``precision_`` says which ran. ``"bf16"``/``"fp16"``: mixed precision
+        (``torch.autocast``) for every forward pass, with fp32 weights, loss
+        and optimizer state; ``"fp16"`` adds loss scaling. On a CPU with
+        native bfloat16 it makes fine-tuning about twice as fast; on a recent
+        GPU it roughly halves time and activation memory (figures in
+        ``docs/fine-tuning.md``).
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
         split; the same value on CPU gives the same predictions. The global
@@ -433,6 +447,10 @@ class ScratchClassifier(_BackboneClassifier):
         or a sigmoid per label); ``net_.module_`` is the backbone plus head.
     history_ : skorch.History
         Loss (and validation loss) per epoch.
+    precision_ : {"fp32", "bf16", "fp16"}
+        The precision ``fit`` ran in: ``precision``, with ``"auto"`` resolved
+        on the device. Kept by ``skadapt.save``/``load``; a loaded model
+        resolves ``"auto"`` again on the machine it predicts on.
     contrastive_steps_ : int
         Always 0: the contrastive stage belongs to fine-tuning.
     backbone_ : skadapt.backbones.Backbone
@@ -489,7 +507,7 @@ class ScratchClassifier(_BackboneClassifier):
         warm_start=False,
         callbacks=None,
         device="auto",
-        precision="fp32",
+        precision="auto",
         random_state=None,
         verbose=0,
         **skorch_params,

@@ -84,10 +84,13 @@ class PretrainedFeaturizer(FrozenModuleState, TransformerMixin, BaseEstimator):
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
         ``"auto"`` uses a CUDA GPU when one is present. Resolved at each
         ``transform``, so a featurizer pickled on a GPU machine runs on a CPU one.
-    precision : {"fp32", "bf16", "fp16"}, default="fp32"
-        Encode under ``torch.autocast`` in bfloat16 or float16 (features are
-        returned as float32 either way, and cached apart from fp32 ones).
-        Faster on a recent GPU; on a CPU the gain depends on its bfloat16 support.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
+        ``"auto"``: bfloat16 where the device computes it natively (a CPU
+        with AVX-512 BF16 or AMX, a CUDA GPU of the Ampere generation or
+        newer), fp32 elsewhere; resolved at ``fit`` into ``precision_`` and
+        again at each ``transform`` on the device of that call. ``"bf16"``/
+        ``"fp16"``: encode under ``torch.autocast`` always. Features are
+        returned as float32 either way, and cached apart from fp32 ones.
     verbose : int, default=0
         ``1`` shows a progress bar over the batches.
 
@@ -100,6 +103,10 @@ class PretrainedFeaturizer(FrozenModuleState, TransformerMixin, BaseEstimator):
         featurizer of the same backbone and options in this process.
     n_features_out_ : int
         Width of the features.
+    precision_ : {"fp32", "bf16", "fp16"}
+        The precision the features are encoded in: ``precision``, with
+        ``"auto"`` resolved on the device at ``fit``. Kept by
+        ``skadapt.save``/``load``.
     text_splitter_ : dict or None
         Text backbones: how long texts are cut (policy, limit in tokens,
         overlap, bound, pooling); ``None`` for other inputs.
@@ -167,7 +174,7 @@ class PretrainedFeaturizer(FrozenModuleState, TransformerMixin, BaseEstimator):
         backbone_kwargs=None,
         cache=True,
         device="auto",
-        precision="fp32",
+        precision="auto",
         verbose=0,
     ):
         self.backbone = backbone
@@ -230,7 +237,8 @@ class PretrainedFeaturizer(FrozenModuleState, TransformerMixin, BaseEstimator):
         v.check_sample_weight(sample_weight, len(X))
         stores = stores_for(self.cache)
         device = x.resolve_device(self.device)
-        x.check_precision(self.precision, device)
+        precision = x.resolve_precision(self.precision, device)
+        x.check_precision(precision, device)
         options = self._backbone_options()
         backbone = spec.create(**options)
         if spec.input_kind == "array":
@@ -245,7 +253,8 @@ class PretrainedFeaturizer(FrozenModuleState, TransformerMixin, BaseEstimator):
         n_texts = len(table["table_"]["text_columns"]) if table["table_"] else 1
         self.n_features_out_ = backbone.out_features * n_texts + tbl.n_features(table)
         self.text_splitter_ = splitter
-        identity_options = options if self.precision == "fp32" else {**options, "precision": self.precision}
+        self.precision_ = precision
+        identity_options = options if precision == "fp32" else {**options, "precision": precision}
         if splitter is not None:  # long texts cut another way are other features
             identity_options = {**identity_options, "long_texts": long.feature_policy(splitter)}
         self.cache_key_ = feature_identity(spec, backbone, identity_options) if stores else None
@@ -291,7 +300,10 @@ class PretrainedFeaturizer(FrozenModuleState, TransformerMixin, BaseEstimator):
         if current.type != wanted.type or (wanted.index is not None and current.index != wanted.index):
             self.module_ = copy.deepcopy(self.module_).to(device)
 
-        dtype = x.check_precision(self.precision, device)
+        # "auto" follows the device of this call (as the device does); the features
+        # are cached under fit's precision, so another one here bypasses the cache.
+        precision = x.resolve_precision(self.precision, device)
+        dtype = x.check_precision(precision, device)
         splitter = getattr(self, "text_splitter_", None)
         pool = ChunkPooling(splitter["pooling"], self.n_features_out_) if splitter else None
 
@@ -302,7 +314,8 @@ class PretrainedFeaturizer(FrozenModuleState, TransformerMixin, BaseEstimator):
                           progress=bool(self.verbose), dtype=dtype, pool=pool)
 
         stores = stores_for(self.cache)
-        if not stores or self.cache_key_ is None or self.backbone_.input_kind == "array":
+        if (not stores or self.cache_key_ is None or self.backbone_.input_kind == "array"
+                or precision != getattr(self, "precision_", precision)):
             return encode_texts(X)
         return cached_encode(list(X), self.cache_key_, stores, encode_texts)
 
@@ -316,6 +329,8 @@ class PretrainedFeaturizer(FrozenModuleState, TransformerMixin, BaseEstimator):
     def __setstate__(self, state):
         super().__setstate__(state)
         long.restore_defaults(self)
+        if "module_" in vars(self) and "precision_" not in vars(self):  # pickled before precision="auto" existed
+            self.precision_ = self.precision
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.

@@ -128,11 +128,16 @@ class FineTunedRegressor(_BackboneRegressor):
         Added to the training loop, e.g. ``skorch.callbacks.Checkpoint``.
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
         ``"auto"`` uses a CUDA GPU when one is present.
-    precision : {"fp32", "bf16", "fp16"}, default="fp32"
-        ``"bf16"``/``"fp16"``: mixed precision (``torch.autocast``) for every
-        forward pass, with fp32 weights, loss and optimizer state; ``"fp16"``
-        adds loss scaling. Roughly halves the time and activation memory of
-        fine-tuning on a recent GPU; on a CPU the gain depends on its bfloat16 support.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
+        ``"auto"``: bfloat16 where the device computes it natively (a CPU
+        with AVX-512 BF16 or AMX, a CUDA GPU of the Ampere generation or
+        newer), fp32 elsewhere, where emulated bfloat16 would be slower;
+        ``precision_`` says which ran. ``"bf16"``/``"fp16"``: mixed precision
+        (``torch.autocast``) for every forward pass, with fp32 weights, loss
+        and optimizer state; ``"fp16"`` adds loss scaling. On a CPU with
+        native bfloat16 it makes fine-tuning about twice as fast; on a recent
+        GPU it roughly halves time and activation memory (figures in
+        ``docs/fine-tuning.md``).
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
         split; the same value on CPU gives the same predictions. The global
@@ -164,6 +169,10 @@ class FineTunedRegressor(_BackboneRegressor):
         The trained net; ``net_.module_`` is the backbone plus head.
     history_ : skorch.History
         Loss (and validation loss) per epoch.
+    precision_ : {"fp32", "bf16", "fp16"}
+        The precision ``fit`` ran in: ``precision``, with ``"auto"`` resolved
+        on the device. Kept by ``skadapt.save``/``load``; a loaded model
+        resolves ``"auto"`` again on the machine it predicts on.
     contrastive_steps_ : int
         Steps the contrastive body stage ran (0: none).
     backbone_ : skadapt.backbones.Backbone
@@ -222,7 +231,7 @@ class FineTunedRegressor(_BackboneRegressor):
         warm_start=False,
         callbacks=None,
         device="auto",
-        precision="fp32",
+        precision="auto",
         random_state=None,
         verbose=0,
         **skorch_params,
@@ -364,11 +373,16 @@ class ScratchRegressor(_BackboneRegressor):
         Added to the training loop, e.g. ``skorch.callbacks.Checkpoint``.
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
         ``"auto"`` uses a CUDA GPU when one is present.
-    precision : {"fp32", "bf16", "fp16"}, default="fp32"
-        ``"bf16"``/``"fp16"``: mixed precision (``torch.autocast``) for every
-        forward pass, with fp32 weights, loss and optimizer state; ``"fp16"``
-        adds loss scaling. Roughly halves the time and activation memory of
-        fine-tuning on a recent GPU; on a CPU the gain depends on its bfloat16 support.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
+        ``"auto"``: bfloat16 where the device computes it natively (a CPU
+        with AVX-512 BF16 or AMX, a CUDA GPU of the Ampere generation or
+        newer), fp32 elsewhere, where emulated bfloat16 would be slower;
+        ``precision_`` says which ran. ``"bf16"``/``"fp16"``: mixed precision
+        (``torch.autocast``) for every forward pass, with fp32 weights, loss
+        and optimizer state; ``"fp16"`` adds loss scaling. On a CPU with
+        native bfloat16 it makes fine-tuning about twice as fast; on a recent
+        GPU it roughly halves time and activation memory (figures in
+        ``docs/fine-tuning.md``).
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
         split; the same value on CPU gives the same predictions. The global
@@ -400,6 +414,10 @@ class ScratchRegressor(_BackboneRegressor):
         The trained net; ``net_.module_`` is the backbone plus head.
     history_ : skorch.History
         Loss (and validation loss) per epoch.
+    precision_ : {"fp32", "bf16", "fp16"}
+        The precision ``fit`` ran in: ``precision``, with ``"auto"`` resolved
+        on the device. Kept by ``skadapt.save``/``load``; a loaded model
+        resolves ``"auto"`` again on the machine it predicts on.
     contrastive_steps_ : int
         Always 0: the contrastive stage belongs to fine-tuning.
     backbone_ : skadapt.backbones.Backbone
@@ -455,7 +473,7 @@ class ScratchRegressor(_BackboneRegressor):
         warm_start=False,
         callbacks=None,
         device="auto",
-        precision="fp32",
+        precision="auto",
         random_state=None,
         verbose=0,
         **skorch_params,

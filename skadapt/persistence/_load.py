@@ -27,7 +27,7 @@ SKADAPT_TYPES = ("skadapt.tables._columns.OtherColumns",)
 TORCH_PACKAGES = ("skadapt", "torch", "scikit-learn", "skorch", "transformers", "sentence-transformers", "skops")
 
 
-def load(folder, *, trusted=None):
+def load(folder, *, trusted=None, runtime=None):
     """Load a model written by :func:`skadapt.save` or :func:`skadapt.export_onnx`.
 
     Nothing is unpickled: weights are read with safetensors, parameters and
@@ -44,6 +44,10 @@ def load(folder, *, trusted=None):
         Further types (``"module.Class"``) that skops files may hold, and
         your subclasses of skadapt estimators that the folder holds; a type
         that is neither listed nor sklearn's or skadapt's is refused.
+    runtime : {None, "onnxruntime", "openvino"}, default=None
+        Folders written by :func:`skadapt.export_onnx`: what runs the graph,
+        ONNX Runtime (``None``) or OpenVINO (``pip install 'skadapt[openvino]'``);
+        see the serving guide for what each costs and gains.
 
     Returns
     -------
@@ -57,7 +61,9 @@ def load(folder, *, trusted=None):
     ValueError
         The folder is missing, incomplete or modified since it was saved,
         names a class skadapt does not know, or a skops file holds an
-        untrusted type.
+        untrusted type, or ``runtime`` is unknown or given for a torch folder.
+    ImportError
+        ``runtime="openvino"`` without OpenVINO installed.
 
     Warns
     -----
@@ -68,16 +74,24 @@ def load(folder, *, trusted=None):
     """
     if trusted is not None and (isinstance(trusted, str) or not all(isinstance(t, str) for t in trusted)):
         raise ValueError(f"trusted must be a list of type names such as ['mymodule.MyStep'], got {trusted!r}.")
+    if runtime is not None:
+        from ..serving._runtime import check_runtime
+
+        check_runtime(runtime)
     manifest = read_manifest(folder)
     folder = os.path.abspath(os.fspath(folder))
-    runtime = manifest.get("runtime")
-    if runtime == "onnx":
-        from ..serving._runtime import OnnxModel
+    kind = manifest.get("runtime")
+    if kind == "onnx":
+        from ..serving._runtime import OnnxModel, check_onnx_format
 
+        check_onnx_format(manifest["model"], manifest, folder)  # a newer format: refused, before any warning
         warn_on_versions(manifest, folder, ("skadapt", "onnxruntime", "tokenizers", "scikit-learn"))
-        return OnnxModel(folder, manifest)
-    if runtime != "torch":
-        raise ValueError(f"{folder!r} holds a model for runtime {runtime!r}; this skadapt runs 'torch' and 'onnx'.")
+        return OnnxModel(folder, manifest, runtime=runtime or "onnxruntime")
+    if kind != "torch":
+        raise ValueError(f"{folder!r} holds a model for runtime {kind!r}; this skadapt runs 'torch' and 'onnx'.")
+    if runtime is not None:
+        raise ValueError(f"runtime={runtime!r} is for folders written by skadapt.export_onnx; {folder!r} was written "
+                         "by skadapt.save and runs on torch: export it with skadapt.export_onnx first.")
     warn_on_versions(manifest, folder, TORCH_PACKAGES)
     return _read_node(manifest["model"], folder, list(trusted or ()))
 

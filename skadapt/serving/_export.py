@@ -5,6 +5,7 @@ import os
 import numpy as np
 
 from .._files.typed_json import to_json
+from .._hardware import cpu_flags
 
 QUANTIZE = (None, "int8")
 ENCODER_FILE = "model.onnx"
@@ -145,10 +146,16 @@ def _export(model, estimator, rest, staging, quantize):
         torch.onnx.export(network, tuple(sample.values()), path, dynamo=False, opset_version=OPSET,
                           input_names=names, output_names=["output"], dynamic_axes={**axes, "output": output_axes},
                           do_constant_folding=True)
-    _check_outputs(path, {k: v.numpy() for k, v in sample.items()}, expected)
+    inputs = {k: v.numpy() for k, v in sample.items()}
+    _check_outputs(path, inputs, expected)
+    int8 = None
     if quantize == "int8":
-        _quantize(path)
-    node = {"type": "onnx", "encoder": ENCODER_FILE, "preprocessing": preprocessing, "quantize": quantize,
+        int8 = _quantize(path)
+    from .._version import __version__
+    from ._runtime import ONNX_FORMAT
+
+    node = {"type": "onnx", "onnx_format": ONNX_FORMAT, "skadapt_version": __version__, "encoder": ENCODER_FILE,
+            "preprocessing": preprocessing, "quantize": quantize, "int8": int8,
             "batch_size": int(estimator.batch_size), "source": type(model).__name__, "backbone": estimator.backbone,
             "long_texts": splitter}
     if rest:
@@ -194,23 +201,48 @@ def _check_outputs(path, inputs, expected):
                            "report this with the backbone used.")
 
 
+# int8 as optimum's ``AutoQuantizationConfig`` configurations for dynamic quantisation
+# (optimum-onnx's ORTQuantizer): activations uint8 quantised on the fly, weights symmetric, one scale per
+# output channel, full 8-bit range, every operator ONNX Runtime's dynamic quantiser knows (MatMul, Gather
+# of the embeddings...). AVX-512 VNNI multiplies uint8 by int8 in one instruction (VPDPBUSD): int8
+# weights; AVX2 only: uint8 weights, as optimum's avx2 configuration. Done here by hand with ONNX
+# Runtime's own quantiser, which is what optimum wraps: optimum-onnx (0.1) requires transformers < 4.58
+# and skadapt runs transformers 5.
+# Not done: ONNX Runtime's transformer optimiser (optimum's ORTOptimizer) before quantising. It fuses
+# MiniLM as it should (6 Attention, 12 SkipLayerNormalization, 6 BiasGelu; 6 QAttention once quantised),
+# but on ONNX Runtime 1.32's CPU kernels the fused graphs served slower, fp32 (314 against 341 texts/s on
+# the SST-2 test set, 2 cores, AVX-512 VNNI) and int8 alike (617 at opt_level 0, 678 at 1, against 804),
+# and OpenVINO cannot read QAttention: ONNX Runtime's own fusions at load are the better graph here.
+INT8_CONFIGS = {"avx512_vnni": {"weight_type": "QInt8"}, "avx2": {"weight_type": "QUInt8"}}
+
+
+def int8_config(flags=None):
+    """``"avx512_vnni"`` on a CPU with AVX-512 VNNI, else ``"avx2"``."""
+    return "avx512_vnni" if "avx512_vnni" in (cpu_flags() if flags is None else flags) else "avx2"
+
+
 def _quantize(path):
+    """Dynamic int8 quantisation as :data:`INT8_CONFIGS` says for the exporting CPU; what it did, for the manifest."""
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    config = int8_config()
     quantized = path + ".int8"
-    # One scale per output channel: on MiniLM it halved the features' drift from
-    # fp32 (mean cosine 0.992 vs 0.957) for 3 % of the speed. Pre-processing and
-    # ONNX Runtime's transformer optimiser before quantising made serving slower.
     import logging
 
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # its advice to pre-process goes to the root logger
     try:
-        quantize_dynamic(path, quantized, weight_type=QuantType.QInt8, per_channel=True)
+        quantize_dynamic(path, quantized, weight_type=getattr(QuantType, INT8_CONFIGS[config]["weight_type"]),
+                         per_channel=True, reduce_range=False,
+                         # A tensor whose type shape inference cannot tell (after a com.microsoft op): float.
+                         extra_options={"WeightSymmetric": True, "ActivationSymmetric": False,
+                                        "DefaultTensorType": TensorProto.FLOAT})
     finally:
         root.setLevel(level)
     os.replace(quantized, path)
+    return {"config": config, "weights": INT8_CONFIGS[config]["weight_type"], "per_channel": True}
 
 
 def _export_head(rest, featurizer, model, sample_X, staging):

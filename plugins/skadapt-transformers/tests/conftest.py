@@ -3,6 +3,9 @@ import os
 # No network: every model is a tiny one written to a tmp folder here.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# precision="auto" is fp32 in tests on every CPU, so that outputs compared at 1e-5 do not
+# depend on the machine (tests/test_precision.py mocks the detection).
+os.environ.setdefault("SKADAPT_CPU_BF16", "0")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
