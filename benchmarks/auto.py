@@ -35,6 +35,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from skadapt import AutoClassifier, AutoRegressor  # noqa: E402
 from skadapt.auto._engine import scores  # noqa: E402  (the metrics compare reports)
 from skadapt.datasets import load_dataset  # noqa: E402
+from _machine import cpu_flags_text  # noqa: E402  (benchmarks/_machine.py)
 
 RESULTS = Path(__file__).parent / "results"
 CELLS = ["sst2-8", "trec-8", "cr-8", "sst2-64", "trec-64", "cr-64", "sst2-full", "trec-full", "cr-full",
@@ -123,14 +124,6 @@ def write(rows, meta):
     return "\n".join(lines)
 
 
-def cpu_flags():
-    try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return "unknown"
-    return " ".join(f for f in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16") if f in flags)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cells", default=",".join(CELLS))
@@ -138,7 +131,7 @@ def main():
     args = parser.parse_args()
     path = RESULTS / "auto.json"
     rows = json.loads(path.read_text())["rows"] if path.exists() else []
-    meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores ({cpu_flags()}), torch {torch.__version__}, "
+    meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores ({cpu_flags_text()}), torch {torch.__version__}, "
                        f"{torch.get_num_threads()} threads"}
     for budget in (float(b) for b in args.budgets.split(",")):
         for cell in args.cells.split(","):

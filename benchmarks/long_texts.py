@@ -48,6 +48,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from skadapt import FineTunedClassifier, LongTextWarning, PretrainedFeaturizer, ScratchClassifier  # noqa: E402
 from skadapt.cache.embeddings import clear_memory  # noqa: E402
 from skadapt.datasets import load_dataset  # noqa: E402
+from _machine import cpu_flags_text  # noqa: E402  (benchmarks/_machine.py)
 
 RESULTS = Path(__file__).parent / "results"
 POLICIES = {  # name -> the estimator's long-text parameters
@@ -67,16 +68,6 @@ WAYS = {
     "scratch": (lambda p: ScratchClassifier(random_state=0, **p), ("truncate", "head_tail", "chunk-mean", "whole")),
     "tfidf": (lambda p: make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=2000)), ("-",)),
 }
-
-
-def cpu_flags():
-    """The CPU's vector extensions that change what torch and ONNX Runtime run (speed figures go with them)."""
-    try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return "unknown"
-    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
-    return " ".join(f for f in wanted if f in flags) or "none of avx2/avx512"
 
 
 class PeakMemory:
@@ -185,7 +176,7 @@ def save(rows, name, wall_s):
         old = json.loads(path.read_text())["rows"]
         rows = [new.pop(key(r), r) for r in old] + list(new.values())  # in place, new ones at the end
     meta = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores ({cpu_flags()}), torch {torch.__version__}, "
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores ({cpu_flags_text()}), torch {torch.__version__}, "
                    f"{torch.get_num_threads()} threads",
         "wall_s": wall_s,
     }

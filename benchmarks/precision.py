@@ -45,6 +45,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
 
+from _machine import cpu_flags, cpu_model  # noqa: E402
 from speed import FT_ROWS, peak_mb, reset_peak, rss_mb, sst2  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
@@ -52,7 +53,6 @@ JSON = RESULTS / "precision.json"
 DATASETS = ("sst2", "trec", "cr")
 # fp32 fine-tuning accuracy measured by strategies.py (FineTunedClassifier(random_state=0), full train split)
 STRATEGIES = RESULTS / "strategies.json"
-FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8", "avx_vnni")
 
 
 def machine():
@@ -60,19 +60,13 @@ def machine():
 
     from skadapt.estimators import _execution as x
 
-    model = ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
-    except OSError:
-        pass
     return {
-        "cpu": model,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "python": platform.python_version(),
-        "cpu_flags": [f for f in FLAGS if f in x.cpu_flags()],
+        "cpu_flags": cpu_flags(),
         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "torch_avx512_bf16": bool(torch.cpu._is_avx512_bf16_supported()),
         "torch_amx_tile": bool(torch.cpu._is_amx_tile_supported()),

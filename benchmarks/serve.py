@@ -52,31 +52,14 @@ import skadapt  # noqa: E402
 from skadapt import FineTunedClassifier, PretrainedFeaturizer  # noqa: E402
 from skadapt.datasets import load_dataset  # noqa: E402
 
+from _machine import FLAGS, cpu_flags, cpu_model  # noqa: E402  (benchmarks/_machine.py)
+
 RESULTS = Path(__file__).parent / "results"
 SKADAPT = Path(sys.executable).with_name("skadapt")
 # "torch" is the loaded estimator as it predicts by default (precision="auto": bf16 where the CPU has it);
 # "torch-fp32" the same folder pinned to fp32, as every estimator predicted before precision="auto".
 RUNTIMES = ("torch", "torch-fp32", "onnx-fp32", "onnx-int8", "openvino-fp32", "openvino-int8")
 DATASETS = ("sst2", "trec", "cr", "goemotions")
-# The flags that decide what int8 and bf16 gain on a CPU.
-FLAGS = ("avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile")
-
-
-def cpu_flags():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as file:
-            flags = next((line.split(":", 1)[1].split() for line in file if line.startswith("flags")), [])
-    except OSError:
-        flags = []
-    model = ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as file:
-            model = next((line.split(":", 1)[1].strip() for line in file if line.startswith("model name")), "")
-    except OSError:
-        pass
-    return model, [f for f in FLAGS if f in flags]
-
-
 def has_openvino():
     import importlib.util
 
@@ -194,7 +177,7 @@ def main(argv=None):
     start_all = time.perf_counter()
     from importlib import metadata
 
-    model_name, flags = cpu_flags()
+    model_name, flags = cpu_model(), cpu_flags()
     versions = {p: metadata.version(p) for p in ("onnxruntime", "openvino") if p != "openvino" or has_openvino()}
     out = {"machine": f"{model_name or platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch "
                       f"{torch.__version__}, {torch.get_num_threads()} threads, "

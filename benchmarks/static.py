@@ -46,8 +46,9 @@ from skadapt import FineTunedClassifier, PretrainedFeaturizer, ScratchClassifier
 from skadapt.cache import clear_caches  # noqa: E402
 from skadapt.datasets import load_dataset  # noqa: E402
 
+from _machine import FLAGS, cpu_flags  # noqa: E402  (benchmarks/_machine.py)
+
 STATIC = "static:minilm"
-FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
 RESULTS = Path(__file__).parent / "results"
 
 # The strategies measured here, added to strategies.py's table so that run_one fits them the same way.
@@ -56,16 +57,6 @@ strategies.STRATEGIES.update({
     "finetune-static": lambda: FineTunedClassifier(STATIC, lr=1e-3, random_state=0),
     "scratch-static": lambda: ScratchClassifier(STATIC, random_state=0),
 })
-
-
-def cpu_flags():
-    """Which of the flags that decide int8/bf16 speed this CPU has (``/proc/cpuinfo``)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as file:
-            present = set(next((line for line in file if line.startswith("flags")), "").split(":", 1)[-1].split())
-    except OSError:
-        present = set()
-    return {flag: flag in present for flag in FLAGS}
 
 
 def texts_per_second(encode, texts, repeats):
@@ -133,7 +124,7 @@ def main(argv=None):
     parser.add_argument("--no-train", action="store_true", help="skip finetune-static and scratch-static")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    flags = cpu_flags()
+    flags = {flag: flag in cpu_flags() for flag in FLAGS}
     print("CPU flags:", " ".join(f"{k}={'yes' if v else 'no'}" for k, v in flags.items()), flush=True)
 
     from skadapt_static._source import cache_folder

@@ -60,22 +60,13 @@ from skadapt import (FineTunedClassifier, FineTunedRegressor, PretrainedFeaturiz
                      ScratchRegressor)
 from skadapt.cache.embeddings import clear_memory  # noqa: E402
 from skadapt.datasets import load_womens_clothing  # noqa: E402
+from _machine import cpu_flags_text  # noqa: E402  (benchmarks/_machine.py)
 
 RESULTS = Path(__file__).parent / "results"
 TARGETS = {"rating": ("Rating", "regression"), "recommended": ("Recommended IND", "classification")}
 TEXTS, NUMBERS = ["Title", "Review Text"], ["Age"]
 CATEGORIES = ["Division Name", "Department Name", "Class Name"]
 MAIN_TEXT = "Review Text"
-
-
-def cpu_flags():
-    """The CPU's vector extensions that change what torch runs (speed figures go with them)."""
-    try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return "unknown"
-    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
-    return " ".join(f for f in wanted if f in flags) or "none of avx2/avx512"
 
 
 def _other_columns(encoder):
@@ -240,7 +231,7 @@ def save(rows, name, wall_s, args, quiet=False):
         old = json.loads(path.read_text())["rows"]
         rows = [new.pop(key(r), r) for r in old] + list(new.values())
     meta = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores ({cpu_flags()}), torch {torch.__version__}, "
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores ({cpu_flags_text()}), torch {torch.__version__}, "
                    f"{torch.get_num_threads()} threads",
         "finetune_epochs": args.finetune_epochs, "train_rows": args.train_rows or "all", "wall_s": wall_s,
     }
