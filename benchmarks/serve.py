@@ -23,7 +23,8 @@ measures in one run on this machine:
 * size on disk of each.
 
 Fitted models are kept under ``--work`` (as ``skadapt.save`` folders), so a
-rerun measures without refitting. Writes ``results/serve.json`` and ``.md``.
+rerun measures without refitting. Writes ``results/serve.json`` and ``.md``
+(``--output NAME``: ``results/NAME.json`` and ``.md``, for a run on another CPU).
 
     python benchmarks/serve.py            # about 20 min on 2 cores the first time, 3 min after
     python benchmarks/serve.py --datasets sst2   # the SST-2 model only (one fine-tune, about 6 min)
@@ -167,6 +168,7 @@ def main(argv=None):
     parser.add_argument("--work", default="/tmp/skadapt-serve", help="folder for the fitted models")
     parser.add_argument("--datasets", default=",".join(DATASETS),
                         help=f"comma-separated, among {', '.join(DATASETS)} (sst2 is always measured)")
+    parser.add_argument("--output", default="serve", help="name of the results files under results/ (default: serve)")
     args = parser.parse_args(argv)
     chosen = {"sst2", *args.datasets.split(",")}
     unknown = chosen - set(DATASETS)
@@ -259,8 +261,8 @@ def main(argv=None):
     out["wall_s"] = round(time.perf_counter() - start_all)
 
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "serve.json").write_text(json.dumps(out, indent=2) + "\n")
-    (RESULTS / "serve.md").write_text(markdown(out) + "\n")
+    (RESULTS / f"{args.output}.json").write_text(json.dumps(out, indent=2) + "\n")
+    (RESULTS / f"{args.output}.md").write_text(markdown(out) + "\n")
     print(markdown(out))
 
 
