@@ -98,6 +98,25 @@ def test_scratch_regressor_can_train_on_every_row_for_max_epochs(scores):
     assert len(full.history_) == 6 and "valid_loss" not in full.history_[-1]
 
 
+def test_scratch_regressor_text_cnn_reads_single_words_unless_told_otherwise(scores, tmp_path):
+    """Regression's TextCNN has filters of widths 1-4 (scores add up word by word), the classifier keeps
+    Kim's 3-5, the user's filter_sizes win, and a saved regressor keeps its widths."""
+    import skadapt
+
+    X, y = scores
+    quick = {"max_epochs": 1, "early_stopping": False, "device": "cpu", "random_state": 0}
+    default = ScratchRegressor(backbone_kwargs={"embedding_dim": 8, "num_filters": 2}, **quick).fit(X, y)
+    assert default.backbone_.filter_sizes == (1, 2, 3, 4)
+    assert default.get_params()["backbone_kwargs"] == {"embedding_dim": 8, "num_filters": 2}  # not written into
+    assert ScratchRegressor(backbone_kwargs={"filter_sizes": (2,)}, **quick).fit(X, y).backbone_.filter_sizes == (2,)
+    labels = [int(v > np.median(y[:, 0])) for v in y[:, 0]]
+    assert ScratchClassifier(max_epochs=1, device="cpu").fit(X, labels).backbone_.filter_sizes == (3, 4, 5)
+    skadapt.save(default, tmp_path / "model")
+    loaded = skadapt.load(tmp_path / "model")
+    assert loaded.backbone_.recipe.filter_sizes == (1, 2, 3, 4)
+    np.testing.assert_allclose(loaded.predict(X), default.predict(X), rtol=1e-5)
+
+
 def test_huber_loss_is_used_when_asked(scores):
     import torch
 

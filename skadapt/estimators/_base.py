@@ -203,6 +203,10 @@ class _BackboneEstimator(TrainedNetState, BaseEstimator):
             return self._fit_new(X, y, sample_weight, epochs=1)
         return self._train_further(X, y, sample_weight, epochs=1, steady=True)
 
+    def _backbone_options(self, spec):
+        """The options a new backbone is created with: ``backbone_kwargs`` (an estimator may add defaults)."""
+        return dict(self.backbone_kwargs or {})
+
     def _initial_targets(self, y, n_samples, classes=None):
         return self._check_targets(y, n_samples)
 
@@ -229,7 +233,7 @@ class _BackboneEstimator(TrainedNetState, BaseEstimator):
         dtype = x.check_precision(self.precision, device)
         seed = x.seed_from(self.random_state)
         with x.seeded(seed, device):
-            backbone = spec.create(**(self.backbone_kwargs or {}))
+            backbone = spec.create(**self._backbone_options(spec))
             if spec.input_kind == "array":
                 v.check_width(backbone, X, self.backbone)
             backbone.fit(X)
