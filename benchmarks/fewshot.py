@@ -45,6 +45,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
 
+from _machine import cpu_flags_text  # noqa: E402  (benchmarks/_machine.py)
 from strategies import per_class_subset  # noqa: E402
 
 DATASETS = ("sst2", "trec", "cr")
@@ -270,7 +271,7 @@ def main(argv=None):
     RESULTS.mkdir(exist_ok=True)
     if args.fresh and CELLS.exists():
         CELLS.unlink()
-    meta = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+    meta = f"{platform.machine()}, {os.cpu_count()} cores ({cpu_flags_text()}), torch {torch.__version__}"
 
     if args.memory:
         off, on = peak_memory_run(0), peak_memory_run(50)

@@ -36,6 +36,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from skadapt import FineTunedClassifier, PretrainedFeaturizer, ScratchClassifier  # noqa: E402
 from skadapt.cache.embeddings import clear_memory  # noqa: E402
 from skadapt.datasets import load_dataset  # noqa: E402
+from _machine import cpu_flags_text  # noqa: E402  (benchmarks/_machine.py)
 
 STRATEGIES = {
     "scratch": lambda: ScratchClassifier(random_state=0),
@@ -117,7 +118,7 @@ def main(argv=None):
 
     RESULTS.mkdir(exist_ok=True)
     meta = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores ({cpu_flags_text()}), torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads",
         "wall_s": round(time.perf_counter() - started, 1),
     }

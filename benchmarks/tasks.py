@@ -58,6 +58,7 @@ from skadapt import (  # noqa: E402
 from skadapt.cache.embeddings import clear_memory  # noqa: E402
 from skadapt.cli.compare import scores  # noqa: E402  (the metrics skadapt compare reports)
 from skadapt.datasets import load_dataset  # noqa: E402
+from _machine import cpu_flags_text  # noqa: E402  (benchmarks/_machine.py)
 
 ALPHAS = np.logspace(-3, 3, 7)
 # Multi-label predictions are read at sklearn's 0.5 and at the threshold
@@ -164,7 +165,7 @@ def save(rows, name, wall_s):
         old = json.loads(path.read_text())["rows"]
         rows = [new.pop(key(r), r) for r in old] + list(new.values())  # in place, new ones at the end
     meta = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores ({cpu_flags_text()}), torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads",
         "multilabel_thresholds": {"default": DEFAULT_THRESHOLDS, **THRESHOLDS},
         "wall_s": wall_s,

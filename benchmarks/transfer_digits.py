@@ -42,6 +42,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skadapt import FineTunedClassifier, PretrainedFeaturizer, ScratchClassifier, export_backbone
 from skadapt.cache import clear_caches
+from _machine import cpu_flags_text  # noqa: E402  (benchmarks/_machine.py)
 
 RESULTS = Path(__file__).parent / "results"
 PLOT = Path(__file__).parent.parent / "docs" / "img" / "transfer-digits.png"
@@ -180,7 +181,7 @@ def main(argv=None):
     args.architectures = [a.strip() for a in args.architectures.split(",")]
     started = time.perf_counter()
     rows, pretraining = run(args)
-    meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+    meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores ({cpu_flags_text()}), torch {torch.__version__}",
             "wall_s": round(time.perf_counter() - started, 1), "pretraining": pretraining,
             "arguments": {k: v for k, v in vars(args).items()}}
     RESULTS.mkdir(exist_ok=True)
