@@ -53,7 +53,7 @@ import skadapt  # noqa: E402
 from skadapt import FineTunedClassifier, PretrainedFeaturizer  # noqa: E402
 from skadapt.datasets import load_dataset  # noqa: E402
 
-from _machine import FLAGS, cpu_flags, cpu_model  # noqa: E402  (benchmarks/_machine.py)
+from _machine import cpu_flags, cpu_flags_text, cpu_model  # noqa: E402  (benchmarks/_machine.py)
 
 RESULTS = Path(__file__).parent / "results"
 SKADAPT = Path(sys.executable).with_name("skadapt")
@@ -61,6 +61,8 @@ SKADAPT = Path(sys.executable).with_name("skadapt")
 # "torch-fp32" the same folder pinned to fp32, as every estimator predicted before precision="auto".
 RUNTIMES = ("torch", "torch-fp32", "onnx-fp32", "onnx-int8", "openvino-fp32", "openvino-int8")
 DATASETS = ("sst2", "trec", "cr", "goemotions")
+
+
 def has_openvino():
     import importlib.util
 
@@ -185,7 +187,7 @@ def main(argv=None):
                       f"{torch.__version__}, {torch.get_num_threads()} threads, "
                       + ", ".join(f"{p} {v}" for p, v in versions.items()),
            "cpu_flags": flags, "fit_s": {}}
-    print(f"CPU flags: {' '.join(flags) or 'none of ' + ', '.join(FLAGS)}", flush=True)
+    print(f"CPU flags: {cpu_flags_text()}", flush=True)
 
     # -- fit (once) --------------------------------------------------------------
     data = {}

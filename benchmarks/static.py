@@ -124,7 +124,8 @@ def main(argv=None):
     parser.add_argument("--no-train", action="store_true", help="skip finetune-static and scratch-static")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    flags = {flag: flag in cpu_flags() for flag in FLAGS}
+    present = cpu_flags()
+    flags = {flag: flag in present for flag in FLAGS}
     print("CPU flags:", " ".join(f"{k}={'yes' if v else 'no'}" for k, v in flags.items()), flush=True)
 
     from skadapt_static._source import cache_folder
