@@ -11,13 +11,17 @@ best of the fixed ways as measured by ``strategies.py``, ``fewshot.py`` and
 mean over 5 seeds for the fine-tuned and transfer rows).
 
 Writes ``results/auto.json`` and ``.md`` after every cell (rows merge, so a
-run can be split) and prints the table.
+run can be split; each row records the machine it ran on) and prints the
+table; under it, per budget with every cell run, Auto's mean score over the
+cells beside each fixed way's at its defaults (issue 21's 2-minute target).
 
     python benchmarks/auto.py                                  # every cell, both budgets (about 2 h on 2 cores)
     python benchmarks/auto.py --budgets 120 --cells sst2-8,trec-full
+    python benchmarks/auto.py --report                         # rewrite auto.md from auto.json
 """
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -29,11 +33,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 from skadapt import AutoClassifier, AutoRegressor  # noqa: E402
-from skadapt.auto._engine import scores  # noqa: E402  (the metrics compare reports)
+from skadapt.auto._engine import make_estimator, scores  # noqa: E402  (compare's estimators and metrics)
 from skadapt.datasets import load_dataset  # noqa: E402
 from _machine import cpu_flags_text  # noqa: E402  (benchmarks/_machine.py)
 
@@ -59,32 +64,45 @@ def cell_data(cell):
     return list(X), y, list(X_test), np.asarray(y_test)
 
 
-def hindsight(cell):
-    """The best fixed way's test score as measured by the other benchmarks: (way, score), or None."""
+@functools.lru_cache(maxsize=None)
+def fixed_ways(cell):
+    """Each fixed way's test score on the cell at its defaults, as measured by the other benchmarks:
+    ``{way: score}``. On 8 and 64 rows per class, fine-tuning and transfer are fewshot's means over 5 seeds,
+    scratch and TF-IDF strategies.py's seed-0 subset (the cell's), fitted here where it has none (CR)."""
     dataset, size = cell.split("-")
-    if size == "full" and dataset in ("sst2", "trec", "cr"):
-        rows = json.loads((RESULTS / "strategies.json").read_text())["rows"]
-        rows = [r for r in rows if r["dataset"] == dataset and r.get("per_class") is None
-                and r["train_rows"] == max(x["train_rows"] for x in rows if x["dataset"] == dataset)]
-        best = max(rows, key=lambda r: r["accuracy"])
-        return best["strategy"], best["accuracy"]
-    if size in ("8", "64"):
-        for line in (RESULTS / "fewshot.md").read_text().splitlines():
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if len(cells) > 3 and cells[0] == dataset and cells[1] == size:
-                transfer, finetune = (float(re.match(r"[\d.]+", c).group()) for c in cells[2:4])
-                return ("finetune", finetune) if finetune >= transfer else ("transfer", transfer)
-    task_file = {"emobank": "tasks_emobank.json", "goemotions": "tasks_goemotions.json"}.get(dataset)
-    if task_file:
+    if dataset in TASKS:
         _, metric = TASKS[dataset]
-        rows = json.loads((RESULTS / task_file).read_text())["rows"]
-        rows = [r for r in rows if r.get("threshold") in (None, 0.5) and r["strategy"] != "finetune-balanced"]
-        best = (min if metric == "rmse" else max)(rows, key=lambda r: r[metric])
-        return best["strategy"], best[metric]
-    return None
+        rows = json.loads((RESULTS / f"tasks_{dataset}.json").read_text())["rows"]
+        return {r["strategy"]: r[metric] for r in rows
+                if r.get("threshold") in (None, 0.5) and r["strategy"] != "finetune-balanced"}
+    rows = json.loads((RESULTS / "strategies.json").read_text())["rows"]
+    rows = [r for r in rows if r["dataset"] == dataset]
+    if size == "full":
+        largest = max(r["train_rows"] for r in rows if r.get("per_class") is None)
+        return {r["strategy"]: r["accuracy"] for r in rows if r.get("per_class") is None and r["train_rows"] == largest}
+    scored = {r["strategy"]: r["accuracy"] for r in rows if r.get("per_class") == int(size)}
+    for line in (RESULTS / "fewshot.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) > 3 and cells[0] == dataset and cells[1] == size:
+            scored["transfer"], scored["finetune"] = (float(re.match(r"[\d.]+", c).group()) for c in cells[2:4])
+    missing = [way for way in ("tfidf", "scratch") if way not in scored]
+    if missing:
+        X, y, X_test, y_test = cell_data(cell)
+        for way in missing:
+            model = make_estimator(way, backbone="minilm", max_epochs=None, seed=0, verbose=0, n_rows=len(X))
+            scored[way] = round(float(model.fit(X, y).score(X_test, y_test)), 4)
+    return scored
 
 
-def run_cell(cell, budget):
+def hindsight(cell, fixed=None):
+    """The best fixed way's test score: (way, score)."""
+    fixed = fixed or fixed_ways(cell)
+    metric = TASKS.get(cell.split("-")[0], (None, "accuracy"))[1]
+    best = (min if metric == "rmse" else max)(fixed, key=fixed.get)
+    return best, fixed[best]
+
+
+def run_cell(cell, budget, machine):
     dataset = cell.split("-")[0]
     task, metric = TASKS.get(dataset, ("classification", "accuracy"))
     X, y, X_test, y_test = cell_data(cell)
@@ -94,15 +112,40 @@ def run_cell(cell, budget):
     wall = time.perf_counter() - start
     predicted = auto.predict(X_test)
     score = scores(task, y_test, predicted)[metric]
-    best = hindsight(cell)
+    fixed = fixed_ways(cell)
+    best = hindsight(cell, fixed)
     board = auto.leaderboard_
     return {
         "cell": cell, "budget_s": budget, "train_rows": len(X), "metric": metric, "score": round(float(score), 4),
         "chose": auto.best_params_["way"], "refitted": bool(auto.refitted_), "wall_s": round(wall, 1),
         "over_budget": round(wall / budget - 1, 3),
-        "hindsight_way": best and best[0], "hindsight_score": best and best[1],
-        "tried": "; ".join(f"{w}@{r}:{s.split(':')[0]}" for w, r, s in zip(board.way, board.train_rows, board.status)),
+        "hindsight_way": best[0], "hindsight_score": best[1], "fixed": fixed,
+        "tried": "; ".join(f"{w}@{r}{'' if e is pd.NA else f'x{e}ep'}:{s.split(':')[0]}"
+                           for w, r, e, s in zip(board.way, board.train_rows, board.epochs, board.status)),
+        "machine": machine,
     }
+
+
+def averages(rows):
+    """Per budget with every cell run: Auto's mean score over the accuracy and micro-F1 cells beside each fixed
+    way's, and EmoBank's RMSE beside theirs (an error does not average with scores)."""
+    lines = []
+    for budget in sorted({r["budget_s"] for r in rows}):
+        done = {r["cell"]: r for r in rows if r["budget_s"] == budget}
+        if set(done) != set(CELLS):
+            continue
+        fixed = {cell: fixed_ways(cell) for cell in CELLS}
+        scored = [cell for cell in CELLS if done[cell]["metric"] != "rmse"]
+        ways = sorted(set.intersection(*(set(fixed[cell]) for cell in CELLS)),
+                      key=lambda way: -np.mean([fixed[cell][way] for cell in scored]))
+        mean = lambda values: f"{np.mean(values):.4f}"  # noqa: E731
+        lines.append(f"At {budget:.0f} s, mean over the {len(scored)} accuracy and micro-F1 cells: Auto "
+                     f"{mean([done[c]['score'] for c in scored])}; each fixed way at its defaults (no budget): "
+                     + ", ".join(f"{way} {mean([fixed[c][way] for c in scored])}" for way in ways)
+                     + ". EmoBank RMSE: Auto " + f"{done['emobank-full']['score']:.4f}; "
+                     + ", ".join(f"{way} {fixed['emobank-full'][way]:.4f}" for way in ways) + ".")
+        lines.append("")
+    return lines
 
 
 def write(rows, meta):
@@ -119,7 +162,14 @@ def write(rows, meta):
                      f"{r['chose']} ({'yes' if r['refitted'] else 'no'}) | {r['wall_s']:.0f} | "
                      f"{r['hindsight_way']} {r['hindsight_score']} | {gap} |")
     lines.append("")
-    lines.append(meta["machine"])
+    lines.extend(averages(rows))
+    # rows run on different machines (sessions) say which ran where
+    ran_on = {id(r): r.get("machine", meta["first_machine"]) for r in rows}
+    machines = list(dict.fromkeys(ran_on.values()))
+    for machine in machines:
+        cells = [f"{r['cell']} at {r['budget_s']:.0f} s" for r in rows if ran_on[id(r)] == machine]
+        lines.append(f"{machine}: {', '.join(cells)}" if len(machines) > 1 else machine)
+        lines.append("")
     (RESULTS / "auto.md").write_text("\n".join(lines) + "\n")
     return "\n".join(lines)
 
@@ -128,14 +178,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cells", default=",".join(CELLS))
     parser.add_argument("--budgets", default="120,600", help="seconds, comma-separated")
+    parser.add_argument("--report", action="store_true", help="rewrite results/auto.md from auto.json, run nothing")
     args = parser.parse_args()
     path = RESULTS / "auto.json"
-    rows = json.loads(path.read_text())["rows"] if path.exists() else []
-    meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores ({cpu_flags_text()}), torch {torch.__version__}, "
-                       f"{torch.get_num_threads()} threads"}
+    saved = json.loads(path.read_text()) if path.exists() else {"meta": {}, "rows": []}
+    rows = saved["rows"]
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores ({cpu_flags_text()}), torch {torch.__version__}, "
+               f"{torch.get_num_threads()} threads")
+    # rows from before each row recorded its machine were all run on the first one
+    first = saved["meta"].get("first_machine", saved["meta"].get("machine", machine))
+    meta = {"machine": machine, "first_machine": first}
+    if args.report:
+        print(write(rows, meta))
+        return
     for budget in (float(b) for b in args.budgets.split(",")):
         for cell in args.cells.split(","):
-            row = run_cell(cell, budget)
+            row = run_cell(cell, budget, machine)
             rows = [r for r in rows if (r["cell"], r["budget_s"]) != (cell, budget)] + [row]
             rows.sort(key=lambda r: (r["budget_s"], CELLS.index(r["cell"])))
             print(write(rows, meta), flush=True)

@@ -56,7 +56,8 @@ def test_the_winner_is_the_best_finished_candidate_and_answers_for_the_estimator
     X, y = texts
     clf = AutoClassifier(time_budget=120, ways=["tfidf", "finetune"], backbone=tiny_sbert).fit(X, y)
     board = clf.leaderboard_
-    assert list(board.columns) == ["way", "model", "train_rows", "accuracy", "fit_s", "predict_s_per_1k", "status"]
+    assert list(board.columns) == ["way", "model", "train_rows", "epochs", "accuracy", "fit_s", "predict_s_per_1k",
+                                   "status"]
     finished = board[board.status == "ok"]
     chosen = finished[finished.way == clf.best_params_["way"]]
     assert clf.best_score_ == chosen.accuracy.iloc[-1]
@@ -211,11 +212,85 @@ def test_the_best_score_wins_unless_a_preferred_way_is_within_one_standard_error
     from skadapt.auto._estimators import _within_noise
 
     holdout = Evaluation([], np.zeros(100), [(np.arange(100), np.arange(100))], "held out", "classification")
-    rows = [{"strategy": "tfidf", "train_size": "all", "status": "ok", "accuracy": 0.90},
-            {"strategy": "finetune", "train_size": "all", "status": "ok", "accuracy": 0.88}]
-    assert _within_noise(rows, rows[0], "accuracy", holdout)["strategy"] == "finetune"  # error 0.03 on 100 rows
-    rows[1]["accuracy"] = 0.80
-    assert _within_noise(rows, rows[0], "accuracy", holdout)["strategy"] == "tfidf"
-    regression = [{"strategy": "tfidf", "train_size": "all", "status": "ok", "rmse": 0.20},
-                  {"strategy": "finetune", "train_size": "all", "status": "ok", "rmse": 0.21}]
-    assert _within_noise(regression, regression[0], "rmse", holdout)["strategy"] == "tfidf"  # no error known
+    rows = [{"strategy": "tfidf", "train_rows": 800, "status": "ok", "accuracy": 0.90},
+            {"strategy": "finetune", "train_rows": 800, "status": "ok", "accuracy": 0.88}]
+    assert _within_noise(rows, "accuracy", holdout)["strategy"] == "finetune"  # error 0.03 on 100 rows
+    rows[1]["train_rows"] = 200  # within the error on fewer rows: the model on more rows is the safer bet
+    assert _within_noise(rows, "accuracy", holdout)["strategy"] == "tfidf"
+    rows[1]["accuracy"] = 0.95  # above the error: the better score wins, on however many rows
+    assert _within_noise(rows, "accuracy", holdout)["strategy"] == "finetune"
+    rows[1].update(accuracy=0.80, train_rows=800)
+    assert _within_noise(rows, "accuracy", holdout)["strategy"] == "tfidf"
+    regression = [{"strategy": "tfidf", "train_rows": 800, "status": "ok", "rmse": 0.20},
+                  {"strategy": "finetune", "train_rows": 800, "status": "ok", "rmse": 0.21}]
+    assert _within_noise(regression, "rmse", holdout)["strategy"] == "tfidf"  # no error known
+
+
+class SlowNaiveBayes(SlowTfidf):
+    """TF-IDF + naive Bayes, which learns from a few hundred rows, and sleeps as SlowTfidf does."""
+
+    def fit(self, X, y):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.naive_bayes import MultinomialNB
+        from sklearn.pipeline import make_pipeline
+
+        time.sleep(self.seconds_per_row * len(X))
+        self.model_ = make_pipeline(TfidfVectorizer(), MultinomialNB()).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+
+def test_a_way_the_budget_stopped_on_fewer_rows_can_win(monkeypatch):
+    from sklearn.dummy import DummyClassifier
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    X, y = sst2(1000)  # 800 rows to train on: rungs of 200 and 800
+    minority = min(set(y), key=list(y).count)  # fast, and wrong on most rows
+    replacing(monkeypatch, "tfidf", make_pipeline(TfidfVectorizer(), DummyClassifier(strategy="constant",
+                                                                                      constant=minority)))
+    replacing(monkeypatch, "scratch", SlowNaiveBayes(seconds_per_row=0.01))  # learns, but 800 rows take 8 s
+    clf = AutoClassifier(time_budget=8, ways=["tfidf", "scratch"]).fit(X, y)
+    board = clf.leaderboard_
+    assert board.status.tolist()[:3] == ["ok", "ok", "ok"] and board.status.iloc[3].startswith("skipped: estimated")
+    assert clf.best_params_ == {"way": "scratch"}  # its 200 rows beat the dummy's 800
+    assert clf.best_score_ == board.accuracy.iloc[1] and not clf.refitted_
+    assert clf.best_estimator_.model_.steps[0][1].vocabulary_ is not None and clf.score(X, y) > 0.6
+
+
+def test_fine_tuning_probes_with_one_epoch_and_takes_the_epochs_that_fit():
+    folds = [(np.arange(4000), np.arange(4000, 5000))]
+    evaluation = _engine.Evaluation(None, np.arange(5000) % 2, folds, "holdout")
+    search = _engine.Comparison(evaluation, ["tfidf", "scratch", "finetune"], [1000, None], time_budget=600,
+                                halving=True)
+    # priors: 0.02 s per row and epoch, 4 s to predict the 1,000 validation rows
+    assert search.budget_epochs("finetune", 1000, last=False, left=600) == 1  # before the last rung: one epoch
+    assert search.budget_epochs("finetune", 4000, last=True, left=600) == 3  # the default, 244 s
+    assert search.budget_epochs("finetune", 4000, last=True, left=200) == 2  # 164 s
+    assert search.budget_epochs("finetune", 4000, last=True, left=50) == 1  # 84 s: the fit is then skipped
+    assert search.estimate("finetune", 4000, 2) == pytest.approx(0.02 * 2 * 4000 + 4)
+    assert search.budget_epochs("scratch", 4000, last=True, left=10) is None  # from random weights: its own epochs
+    assert search.budget_epochs("finetune", 150, last=False, left=600) is None  # the contrastive stage's rows
+    for unbudgeted in (dict(time_budget=None), dict(max_epochs=2)):
+        other = _engine.Comparison(evaluation, ["finetune"], [1000, None], halving=True,
+                                   **{"time_budget": 600, **unbudgeted})
+        assert other.budget_epochs("finetune", 4000, last=True, left=100) is None
+
+
+def test_the_search_passes_its_epochs_to_fine_tuning_and_to_the_refit(monkeypatch):
+    epochs = []
+    real = _engine.make_estimator
+
+    def make(strategy, **kwargs):
+        if strategy != "finetune":
+            return real(strategy, **kwargs)
+        epochs.append(kwargs["max_epochs"])
+        return SlowTfidf(seconds_per_row=0)  # as good as tfidf: the preference picks fine-tuning
+
+    monkeypatch.setattr(_engine, "make_estimator", make)
+    X, y = sst2(1500)  # 1,200 rows to train on: rungs of 75, 300 and 1,200
+    clf = AutoClassifier(time_budget=120, ways=["tfidf", "finetune"]).fit(X, y)
+    # 75 rows: the contrastive stage's (its own epochs); 300: one epoch; 1,200: the default; the refit as the winner
+    assert epochs == [None, 1, 3, 3]
+    assert clf.best_params_ == {"way": "finetune", "max_epochs": 3} and clf.refitted_
+    assert clf.leaderboard_.epochs.fillna(0).tolist()[1::2] == [0, 1, 3]

@@ -210,11 +210,11 @@ def test_ctrl_c_keeps_finished_results(data_csv, tmp_path, monkeypatch):
     real = Comparison._fit_folds
     calls = []
 
-    def interrupted_after_one(self, strategy, size, bar):
+    def interrupted_after_one(self, strategy, size, bar, epochs=None):
         calls.append(strategy)
         if len(calls) > 1:
             raise KeyboardInterrupt
-        return real(self, strategy, size, bar)
+        return real(self, strategy, size, bar, epochs)
 
     monkeypatch.setattr(Comparison, "_fit_folds", interrupted_after_one)
     code, out = compare(data_csv, tmp_path, "--strategies", "tfidf,scratch", "--train-sizes", "all")
@@ -227,10 +227,10 @@ def test_ctrl_c_keeps_finished_results(data_csv, tmp_path, monkeypatch):
 def test_a_failing_fit_is_reported_and_the_others_kept(data_csv, tmp_path, monkeypatch, capsys):
     real = Comparison._fit_folds
 
-    def scratch_breaks(self, strategy, size, bar):
+    def scratch_breaks(self, strategy, size, bar, epochs=None):
         if strategy == "scratch":
             raise RuntimeError("out of memory\nsecond line")
-        return real(self, strategy, size, bar)
+        return real(self, strategy, size, bar, epochs)
 
     monkeypatch.setattr(Comparison, "_fit_folds", scratch_breaks)
     code, out = compare(data_csv, tmp_path, "--strategies", "scratch,tfidf", "--train-sizes", "all")

@@ -92,6 +92,13 @@ DEFAULT_EPOCHS = {"scratch": 10, "finetune": 3, "static": 3}
 # skadapt-static), trained as FineTuned* does at the rate an embedding table needs
 # (the transformer's 5e-5 barely moves it: 0.776 against 0.836 on SST-2, benchmarks/static.py).
 STATIC_LR = 1e-3
+# Under a time budget with halving (the Auto search), the pretrained ways that are trained run one epoch on the rungs
+# before the last, and on any rung as many epochs as fit in the time left (at least one, at most their default):
+# their first epoch over more rows gains more than more epochs over fewer rows in the same time (SST-2, on 2 AVX2
+# cores: 1,384 rows x 1 epoch 0.829 test accuracy in 30 s, 346 rows x 3 epochs 0.812 in 30 s, 1,384 x 2 0.835
+# in 50 s). Scratch keeps its epochs: a network from random weights needs them.
+BUDGET_EPOCH_WAYS = ("finetune", "static")
+PROBE_EPOCHS = 1
 # Fine-tuning few rows per class runs the contrastive stage first, which costs far more per row:
 # 0.26 to 0.9 s per row at 8 and 64 rows per class in benchmarks/fewshot.py (one core per process).
 PRIOR_FEWSHOT_FINETUNE_SECONDS_PER_ROW = 0.4
@@ -284,17 +291,18 @@ class Comparison:
     caller interrupted by Ctrl-C keeps everything finished so far.
 
     With ``time_budget``, a fit whose estimated seconds (measured rates once a
-    strategy has run, priors before) exceed what is left, less ``reserve``
-    (seconds to keep for afterwards, e.g. a final refit), is skipped. With
+    strategy has run, priors before) exceed what is left is skipped. With
     ``halving`` (successive halving on rows, with a learning-curve cut), all
     strategies go on from the first size, and from later ones those whose
-    curve may still reach the best score (see ``_going_on``), at least two.
+    curve may still reach the best score (see ``_going_on``), at least two;
+    under a budget the pretrained ways that are trained then run as many
+    epochs as fit (see ``budget_epochs``), recorded in the row's ``epochs``.
     ``metric`` ranks them (the task's first metric by default).
     """
 
     def __init__(self, evaluation, strategies, sizes, *, backbone="minilm", scratch_backbone="textcnn",
                  max_epochs=None, time_budget=None, seed=0, verbose=0, keep_models=False, threshold=0.5,
-                 long_texts="chunk", columns=None, halving=False, reserve=None, metric=None):
+                 long_texts="chunk", columns=None, halving=False, metric=None):
         self.evaluation = evaluation
         self.strategies = strategies
         self.sizes = sizes
@@ -309,7 +317,6 @@ class Comparison:
         self.long_texts = long_texts
         self.columns = columns  # a table's Columns; None for a list of texts
         self.halving = halving
-        self.reserve = reserve  # strategy -> seconds to keep after its fit, or None
         self.metric = metric or primary_metric(evaluation.task)
         self.models = {}  # strategy -> model fitted on all training rows, when keep_models
         self.last_models = {}  # strategy -> its last fitted model, when keep_models
@@ -318,23 +325,27 @@ class Comparison:
         self.started = None
 
     def _rates(self, strategy, n_rows):
-        """Seconds per training row and per predicted row on ``n_rows``: measured once the strategy has run,
-        priors before. A fine-tuning rate measured on one side of the contrastive stage's threshold says
-        little about the other, so across it the fit's prior stands."""
+        """Seconds per training row (and epoch, for the ways that train epochs) and per predicted row on
+        ``n_rows``: measured once the strategy has run, priors before. A fine-tuning rate measured on one side of
+        the contrastive stage's threshold says little about the other, so across it the fit's prior stands; with
+        the stage, the rate is per row of the whole fit (its steps do not follow the epochs)."""
         few_shot = self._few_shot(strategy, n_rows)
         fit_rate, predict_rate = self._rate.get(strategy, (None, None))
         if fit_rate is None or self._rate_few_shot[strategy] != few_shot:
-            epochs = self.max_epochs or DEFAULT_EPOCHS.get(strategy, 1)
-            fit_rate = PRIOR_SECONDS_PER_ROW[strategy] * (epochs if strategy in DEFAULT_EPOCHS else 1)
-            if few_shot:
-                fit_rate = PRIOR_FEWSHOT_FINETUNE_SECONDS_PER_ROW
+            fit_rate = PRIOR_FEWSHOT_FINETUNE_SECONDS_PER_ROW if few_shot else PRIOR_SECONDS_PER_ROW[strategy]
         if predict_rate is None:
             predict_rate = PRIOR_PREDICT_SECONDS_PER_ROW[strategy]
         return fit_rate, predict_rate
 
-    def fit_seconds(self, strategy, n_rows):
-        """Seconds one fit of ``strategy`` on ``n_rows`` is expected to take."""
-        return self._rates(strategy, n_rows)[0] * n_rows
+    def _epoch_factor(self, strategy, n_rows, epochs=None):
+        """What the per-row rate is multiplied by: the epochs of a fit that trains epochs, else 1."""
+        if strategy not in DEFAULT_EPOCHS or self._few_shot(strategy, n_rows):
+            return 1
+        return epochs or self.max_epochs or DEFAULT_EPOCHS[strategy]
+
+    def fit_seconds(self, strategy, n_rows, epochs=None):
+        """Seconds one fit of ``strategy`` on ``n_rows`` (``epochs``: its default when None) is expected to take."""
+        return self._rates(strategy, n_rows)[0] * self._epoch_factor(strategy, n_rows, epochs) * n_rows
 
     def _few_shot(self, strategy, n_rows):
         """Whether FineTunedClassifier's contrastive stage runs on ``n_rows`` (see its contrastive_steps)."""
@@ -344,11 +355,23 @@ class Comparison:
             return False
         return n_rows / len(np.unique(self.evaluation.y)) <= AUTO_MAX_ROWS_PER_CLASS
 
-    def estimate(self, strategy, n_rows):
-        """Seconds to fit ``n_rows`` and predict the test rows, over all folds."""
+    def estimate(self, strategy, n_rows, epochs=None):
+        """Seconds to fit ``n_rows`` (for ``epochs``) and predict the test rows, over all folds."""
         predict_rate = self._rates(strategy, n_rows)[1]
         n_test = sum(len(test) for _, test in self.evaluation.folds)
-        return self.fit_seconds(strategy, n_rows) * len(self.evaluation.folds) + predict_rate * n_test
+        return self.fit_seconds(strategy, n_rows, epochs) * len(self.evaluation.folds) + predict_rate * n_test
+
+    def budget_epochs(self, strategy, n_rows, last, left):
+        """The epochs of a fit under the budget, for the ways of ``BUDGET_EPOCH_WAYS`` in a halving search where
+        the user set none: ``PROBE_EPOCHS`` before the last rung, the default on it, fewer when only fewer fit
+        in ``left`` seconds (one at least: an estimate over ``left`` then skips the fit). None for the others:
+        the estimator's own."""
+        if (strategy not in BUDGET_EPOCH_WAYS or not self.halving or self.time_budget is None
+                or self.max_epochs is not None or self._few_shot(strategy, n_rows)):
+            return None
+        planned = DEFAULT_EPOCHS[strategy] if last else min(PROBE_EPOCHS, DEFAULT_EPOCHS[strategy])
+        fitting = [e for e in range(planned, 0, -1) if self.estimate(strategy, n_rows, e) <= left]
+        return fitting[0] if fitting else 1
 
     def left(self):
         """Seconds of the budget left (None: no budget)."""
@@ -376,11 +399,13 @@ class Comparison:
                         yield {**row, "status": dropped.setdefault(strategy, "stopped: its learning curve fell "
                                                                                 "short on fewer rows")}
                         continue
+                    epochs = None
                     if self.time_budget is not None:
-                        # nothing kept back on the last size: a model fitted there can be the final one
-                        last = size == sizes[-1]
-                        left = self.left() - (self.reserve(strategy) if self.reserve and not last else 0)
-                        estimate = self.estimate(strategy, n_rows)
+                        left = self.left()
+                        epochs = self.budget_epochs(strategy, n_rows, size == sizes[-1], left)
+                        estimate = self.estimate(strategy, n_rows, epochs)
+                        if epochs is not None:
+                            row["epochs"] = epochs
                         if estimate > left:
                             bar.update(len(ev.folds))
                             dropped[strategy] = "stopped: skipped on fewer rows"
@@ -390,7 +415,7 @@ class Comparison:
                     else:
                         bar.set_postfix_str(f"{strategy}, {n_rows} rows")
                     try:
-                        result = self._fit_folds(strategy, size, bar)
+                        result = self._fit_folds(strategy, size, bar, epochs)
                     except Exception as exc:  # one failed fit must not lose the others' results
                         message = str(exc).splitlines()[0] if str(exc) else ""
                         # The whole traceback is kept (results.json, and on the terminal with
@@ -434,13 +459,13 @@ class Comparison:
         ranked = sorted(finished, key=reach, reverse=True)
         return [s for i, s in enumerate(ranked) if i < 2 or reach(s) >= best]
 
-    def _fit_folds(self, strategy, size, bar):
+    def _fit_folds(self, strategy, size, bar, epochs=None):
         ev = self.evaluation
         metrics = METRICS[ev.task]
         scored, times, long_texts = [], [], None
         for train_index, test_index in ev.folds:
             subset = subsample(train_index, ev.y, size, self.seed, stratify=ev.stratified)
-            model = make_estimator(strategy, backbone=self.backbone, max_epochs=self.max_epochs, seed=self.seed,
+            model = make_estimator(strategy, backbone=self.backbone, max_epochs=epochs or self.max_epochs, seed=self.seed,
                                    verbose=self.verbose, scratch_backbone=self.scratch_backbone, task=ev.task,
                                    n_rows=len(subset), long_texts=self.long_texts, columns=self.columns,
                                    n_outputs=ev.y.shape[1] if ev.y.ndim == 2 else 1)
@@ -472,7 +497,8 @@ class Comparison:
             if size is None and len(ev.folds) == 1:
                 self.models[strategy] = model  # fitted on every training row: --save-best reuses it
         fit_s, predict_s = np.mean(times, axis=0)
-        self._rate[strategy] = (fit_s / len(subset), predict_s / 1000)
+        self._rate[strategy] = (fit_s / len(subset) / self._epoch_factor(strategy, len(subset), epochs),
+                                predict_s / 1000)
         self._rate_few_shot[strategy] = self._few_shot(strategy, len(subset))
         result = {m: _finite(v) for m, v in zip(metrics, np.mean(scored, axis=0))}
         result.update({"fit_s": round(float(fit_s), 3), "predict_s_per_1k": round(float(predict_s), 3), "status": "ok",

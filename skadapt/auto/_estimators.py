@@ -2,9 +2,9 @@
 
 The search is the engine of ``skadapt compare --time-budget`` (``_engine.Comparison``): every candidate way on
 a validation split, cheapest first, over growing numbers of training rows; after the first rung only the ways whose
-learning curves may still win go on to more rows (successive halving), and a fit estimated to overrun what is left of the budget, less the winner's final
-refit, is skipped. The winner is then refitted on every row when the budget allows.
-"""
+learning curves may still win go on to more rows (successive halving), a fit estimated to overrun what is left of
+the budget is skipped, and fine-tuning runs the epochs that fit. Each way's fit on the most rows it reached is its
+candidate; the winner is refitted on every row when the budget allows."""
 
 import math
 import numbers
@@ -183,7 +183,7 @@ class _AutoEstimator(BaseEstimator):
         -------
         self
         """
-        from ._engine import Comparison, best_rows, make_estimator
+        from ._engine import BUDGET_EPOCH_WAYS, Comparison, make_estimator
 
         started = time.perf_counter()
         budget = parse_budget(self.time_budget)
@@ -198,13 +198,10 @@ class _AutoEstimator(BaseEstimator):
                        verbose=int(self.verbose), columns=columns)
         comparison = Comparison(evaluation, ways, rung_sizes(evaluation.n_train, n_classes), max_epochs=None,
                                 time_budget=budget, keep_models=True, halving=True, metric=metric, **options)
-        # Kept back before the last rung: the way's fit there (its measured rate, a prior before it has run),
-        # which can be the final model; the refit on every row comes only if time is left after.
-        comparison.reserve = lambda way: comparison.fit_seconds(way, evaluation.n_train) * len(evaluation.folds)
         first = comparison.sizes[0] or evaluation.n_train
 
-        def cost(way):  # the first rung, and the last kept back when there are several
-            return comparison.estimate(way, first) + (comparison.reserve(way) if first < evaluation.n_train else 0)
+        def cost(way):  # its first fit, on the first rung's rows and (fine-tuning) one epoch
+            return comparison.estimate(way, first, 1 if way in BUDGET_EPOCH_WAYS else None)
 
         cheapest = min(ways, key=cost)
         needed = cost(cheapest)
@@ -219,28 +216,32 @@ class _AutoEstimator(BaseEstimator):
                 rows.append(row)
         except KeyboardInterrupt:
             interrupted = True
-        best = best_rows(rows, task, metric)
-        if not best:
+        # Each way's candidate is its fit on the most rows it reached (the model the search kept for it); all
+        # are scored on the same validation rows, so a way the budget stopped on fewer rows can still win.
+        finals = {}
+        for row in rows:
+            if row.get("status") == "ok" and row.get(metric) is not None:
+                finals[row["strategy"]] = row
+        if not finals:
             if interrupted:
                 raise KeyboardInterrupt
             raise RuntimeError("no way finished within time_budget; see the statuses: "
                                + "; ".join(f"{r['strategy']}: {r['status']}" for r in rows))
-        largest = max(best, key=lambda size: float("inf") if size == "all" else size)
-        winner = _within_noise(rows, best[largest], metric, evaluation)["strategy"]
+        chosen = _within_noise(list(finals.values()), metric, evaluation)
+        winner, epochs = chosen["strategy"], chosen.get("epochs")
         model, refitted = comparison.last_models[winner], False
         left = budget - (time.perf_counter() - started)
-        if not interrupted and comparison.fit_seconds(winner, len(y)) <= left:
-            model = make_estimator(winner, max_epochs=None, task=task, n_rows=len(y), n_outputs=n_outputs,
+        if not interrupted and comparison.fit_seconds(winner, len(y), epochs) <= left:
+            model = make_estimator(winner, max_epochs=epochs, task=task, n_rows=len(y), n_outputs=n_outputs,
                                    **options)
             model.fit(X, y)
             refitted = True
         if interrupted:
             warnings.warn(f"fit was interrupted: keeping the best model found so far ({winner} on "
-                          f"{best[largest]['train_rows']} rows).", UserWarning, stacklevel=2)
+                          f"{chosen['train_rows']} rows).", UserWarning, stacklevel=2)
         self.best_estimator_ = model
-        self.best_params_ = {"way": winner}
-        self.best_score_ = next(r[metric] for r in rows if r["strategy"] == winner
-                                and r["train_size"] == best[largest]["train_size"])
+        self.best_params_ = {"way": winner, **({"max_epochs": epochs} if epochs is not None else {})}
+        self.best_score_ = chosen[metric]
         self.scoring_ = metric
         self.task_ = task
         self.refitted_ = refitted
@@ -278,8 +279,9 @@ class _AutoEstimator(BaseEstimator):
         return hasattr(self, "best_estimator_")
 
 
-def _within_noise(rows, best, metric, evaluation):
-    """The preferred way (``PREFERENCE``) among those within one standard error of ``best``, at its rows.
+def _within_noise(candidates, metric, evaluation):
+    """Among the candidates within one standard error of the best, the one fitted on the most rows (more rows
+    are a safer bet than a difference within the noise), and among those the preferred way (``PREFERENCE``).
 
     The error: the folds' spread over the square root of their number; on one held-out split, the binomial
     error of an accuracy (other metrics: none, the best score decides). On 3 validation rows it is about 0.23,
@@ -287,6 +289,8 @@ def _within_noise(rows, best, metric, evaluation):
     """
     from ._engine import LOWER_IS_BETTER
 
+    sign = -1 if metric in LOWER_IS_BETTER else 1
+    best = max(candidates, key=lambda r: sign * r[metric])
     n_folds = len(evaluation.folds)
     if n_folds > 1:
         error = (best.get(f"{metric}_std") or 0.0) / math.sqrt(n_folds)
@@ -296,21 +300,23 @@ def _within_noise(rows, best, metric, evaluation):
         error = math.sqrt(p * (1 - p) / n)
     else:
         error = 0.0
-    sign = -1 if metric in LOWER_IS_BETTER else 1
-    close = [r for r in rows if r["train_size"] == best["train_size"] and r.get("status") == "ok"
-             and r.get(metric) is not None and sign * (best[metric] - r[metric]) <= error]
-    return min(close, key=lambda r: PREFERENCE.index(r["strategy"]) if r["strategy"] in PREFERENCE else len(PREFERENCE))
+    close = [r for r in candidates if sign * (best[metric] - r[metric]) <= error]
+    most = max(r["train_rows"] for r in close)
+    return min((r for r in close if r["train_rows"] == most),
+               key=lambda r: PREFERENCE.index(r["strategy"]) if r["strategy"] in PREFERENCE else len(PREFERENCE))
 
 
 def _leaderboard(rows, metric):
-    """One line per (way, rows) the search tried, as a DataFrame: the best finished first."""
+    """One line per (way, rows) the search tried, in the order tried, as a DataFrame (``epochs``: those of each
+    fit whose epochs the search set, else missing)."""
     import pandas as pd
 
     table = pd.DataFrame([{
-        "way": row["strategy"], "model": row["model"], "train_rows": row["train_rows"],
+        "way": row["strategy"], "model": row["model"], "train_rows": row["train_rows"], "epochs": row.get("epochs"),
         metric: row.get(metric), "fit_s": row.get("fit_s"), "predict_s_per_1k": row.get("predict_s_per_1k"),
         "status": row["status"],
     } for row in rows])
+    table["epochs"] = table["epochs"].astype("Int64")
     return table
 
 
@@ -325,11 +331,13 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
     features beside them). Each way first learns from a quarter (or a
     sixteenth) of the training rows and then four times as many; from there
     only the ways whose learning curves, extended to all the rows, may still
-    reach the best score go on (successive halving), and a fit estimated to overrun the time left,
-    less the final refit, is skipped. The best way on the most rows is
-    refitted on every row when the budget allows (``refitted_``), else its
-    model from the search is kept. Single-label and multi-label (a 0/1
-    indicator ``y``).
+    reach the best score go on (successive halving), a fit estimated to
+    overrun the time left is skipped, and fine-tuning trains one epoch
+    before the last rung and as many as fit on it. Each way's fit on the
+    most rows it reached is its candidate, all scored on the same
+    validation rows; the best is refitted on every row when the budget
+    allows (``refitted_``), else its model from the search is kept.
+    Single-label and multi-label (a 0/1 indicator ``y``).
 
     Parameters
     ----------
@@ -364,12 +372,13 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
     best_estimator_ : estimator or Pipeline
         The chosen model, fitted; ``predict`` and ``predict_proba`` go through it.
     best_params_ : dict
-        ``{"way": ...}``.
+        ``{"way": ...}``, and ``"max_epochs"`` when the search set the
+        winner's epochs (fine-tuning).
     best_score_ : float
         The winner's validation score.
     leaderboard_ : pandas.DataFrame
-        Every (way, rows) tried: validation score, fit seconds, predict
-        seconds per 1,000 rows, status (``ok``, ``skipped: ...``,
+        Every (way, rows) tried: the epochs the search set (fine-tuning),
+        validation score, fit seconds, predict seconds per 1,000 rows, status (``ok``, ``skipped: ...``,
         ``stopped: ...``, ``failed: ...``).
     classes_ : ndarray
         The labels, as the winner holds them.

@@ -36,13 +36,19 @@ def format_table(results, task="classification"):
         lines.append([
             mark, row["strategy"], str(row["train_rows"]) + (" (all)" if row["train_size"] == "all" else ""),
             *figures, f"{row['fit_s']:.1f}" if ok else "-", f"{row['predict_s_per_1k']:.2f}" if ok else "-",
-            long_text_note(row) if ok else row["status"],
+            "; ".join(filter(None, [epochs_note(row), long_text_note(row)])) if ok else row["status"],
         ])
     widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
     left = (1, len(header) - 1)  # strategy and note read as text
     render = lambda cells: "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
     out = [render(header), render(["-" * w for w in widths])] + [render(r) for r in lines]
     return "\n".join(line.rstrip() for line in out) + f"\n* best {metric_label(primary_metric(task))} at that train size"
+
+
+def epochs_note(row):
+    """The epochs a time budget set for a fit (``--time-budget``), "" when the estimator's own were run."""
+    epochs = row.get("epochs")
+    return "" if epochs is None else f"{epochs} epoch{'s' if epochs > 1 else ''} (time budget)"
 
 
 def long_text_note(row):
