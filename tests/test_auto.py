@@ -269,8 +269,17 @@ def test_fine_tuning_probes_with_one_epoch_and_takes_the_epochs_that_fit():
     assert search.budget_epochs("finetune", 4000, last=True, left=200) == 2  # 164 s
     assert search.budget_epochs("finetune", 4000, last=True, left=50) == 1  # 84 s: the fit is then skipped
     assert search.estimate("finetune", 4000, 2) == pytest.approx(0.02 * 2 * 4000 + 4)
+    # a rung is fine-tuning's last when its next, even for one epoch, would not fit after it: 24 s + 84 s here
+    assert not search._last_for("finetune", 1000, [1000, None], left=600)
+    assert search._last_for("finetune", 1000, [1000, None], left=100)
+    assert search.budget_epochs("finetune", 1000, last=True, left=100) == 3  # so it gets the epochs that fit: 64 s
     assert search.budget_epochs("scratch", 4000, last=True, left=10) is None  # from random weights: its own epochs
-    assert search.budget_epochs("finetune", 150, last=False, left=600) is None  # the contrastive stage's rows
+    # 75 rows per class would run the contrastive stage, but the final fit on 2,000 per class will not: nor do its
+    # probes, which train one epoch as on any rung
+    assert search.budget_epochs("finetune", 150, last=False, left=600) == 1
+    few = _engine.Evaluation(None, np.arange(250) % 2, [(np.arange(200), np.arange(200, 250))], "holdout")
+    small = _engine.Comparison(few, ["finetune"], [64, None], time_budget=600, halving=True)
+    assert small.budget_epochs("finetune", 200, last=True, left=600) is None  # 100 per class: the stage's own plan
     for unbudgeted in (dict(time_budget=None), dict(max_epochs=2)):
         other = _engine.Comparison(evaluation, ["finetune"], [1000, None], halving=True,
                                    **{"time_budget": 600, **unbudgeted})
@@ -278,19 +287,21 @@ def test_fine_tuning_probes_with_one_epoch_and_takes_the_epochs_that_fit():
 
 
 def test_the_search_passes_its_epochs_to_fine_tuning_and_to_the_refit(monkeypatch):
-    epochs = []
+    epochs, stage = [], []
     real = _engine.make_estimator
 
     def make(strategy, **kwargs):
         if strategy != "finetune":
             return real(strategy, **kwargs)
         epochs.append(kwargs["max_epochs"])
+        stage.append(kwargs.get("contrastive_steps", "auto"))
         return SlowTfidf(seconds_per_row=0)  # as good as tfidf: the preference picks fine-tuning
 
     monkeypatch.setattr(_engine, "make_estimator", make)
     X, y = sst2(1500)  # 1,200 rows to train on: rungs of 75, 300 and 1,200
     clf = AutoClassifier(time_budget=120, ways=["tfidf", "finetune"]).fit(X, y)
-    # 75 rows: the contrastive stage's (its own epochs); 300: one epoch; 1,200: the default; the refit as the winner
-    assert epochs == [None, 1, 3, 3]
+    # one epoch before the last rung, the default on it, the same for the refit; no contrastive stage on the
+    # 75 rows of the first rung, as none will run on all the rows
+    assert epochs == [1, 1, 3, 3] and stage[:3] == [0, 0, 0]
     assert clf.best_params_ == {"way": "finetune", "max_epochs": 3} and clf.refitted_
-    assert clf.leaderboard_.epochs.fillna(0).tolist()[1::2] == [0, 1, 3]
+    assert clf.leaderboard_.epochs.tolist()[1::2] == [1, 1, 3]

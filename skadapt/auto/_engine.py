@@ -93,7 +93,8 @@ DEFAULT_EPOCHS = {"scratch": 10, "finetune": 3, "static": 3}
 # (the transformer's 5e-5 barely moves it: 0.776 against 0.836 on SST-2, benchmarks/static.py).
 STATIC_LR = 1e-3
 # Under a time budget with halving (the Auto search), the pretrained ways that are trained run one epoch on the rungs
-# before the last, and on any rung as many epochs as fit in the time left (at least one, at most their default):
+# before the last they can reach, and on that one as many epochs as fit in the time left (at least one, at most their
+# default):
 # their first epoch over more rows gains more than more epochs over fewer rows in the same time (SST-2, on 2 AVX2
 # cores: 1,384 rows x 1 epoch 0.829 test accuracy in 30 s, 346 rows x 3 epochs 0.812 in 30 s, 1,384 x 2 0.835
 # in 50 s). Scratch keeps its epochs: a network from random weights needs them.
@@ -115,10 +116,11 @@ def describe(strategy, task, scratch_backbone, table=False):
 
 
 def make_estimator(strategy, *, backbone, max_epochs, seed, verbose, scratch_backbone="textcnn", task="classification",
-                   n_rows=None, long_texts="chunk", columns=None, n_outputs=1):
+                   n_rows=None, long_texts="chunk", columns=None, n_outputs=1, contrastive_steps="auto"):
     """The estimator behind each strategy name, for ``task`` and ``n_rows`` training rows
     (``long_texts``: the policy of the neural ways for texts past their backbone's limit;
-    ``columns``: a table's :class:`~skadapt.cli.data.Columns`, None for a list of texts)."""
+    ``columns``: a table's :class:`~skadapt.cli.data.Columns`, None for a list of texts;
+    ``contrastive_steps``: fine-tuning's, see ``FineTuned*``)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline
@@ -136,8 +138,8 @@ def make_estimator(strategy, *, backbone, max_epochs, seed, verbose, scratch_bac
                        **table, **epochs)
     if strategy == "finetune":
         finetuned = FineTunedRegressor if regression else FineTunedClassifier
-        return finetuned(backbone=backbone, random_state=seed, verbose=verbose, long_texts=long_texts, **table,
-                         **epochs)
+        return finetuned(backbone=backbone, random_state=seed, verbose=verbose, long_texts=long_texts,
+                         contrastive_steps=contrastive_steps, **table, **epochs)
     if strategy == "static":
         finetuned = FineTunedRegressor if regression else FineTunedClassifier
         return finetuned(backbone=static_backbone(backbone), lr=STATIC_LR, random_state=seed, verbose=verbose,
@@ -353,7 +355,20 @@ class Comparison:
 
         if strategy != "finetune" or self.max_epochs is not None or self.evaluation.task != "classification":
             return False
+        if self._stage_skipped():
+            return False
         return n_rows / len(np.unique(self.evaluation.y)) <= AUTO_MAX_ROWS_PER_CLASS
+
+    def _stage_skipped(self):
+        """Whether a budgeted halving search fine-tunes its smaller rungs without the contrastive stage: where
+        all the training rows are past the stage's threshold, the final fit runs without it, so the rungs that
+        probe it do too. On TREC's full set the first rung's 45 rows per class would otherwise run it, at 0.4 s
+        a row (benchmarks/fewshot.py) against 0.02 s a row and epoch without: most of a 2-minute budget."""
+        from ..estimators._contrastive import AUTO_MAX_ROWS_PER_CLASS
+
+        if not self.halving or self.time_budget is None or self.evaluation.task != "classification":
+            return False
+        return self.evaluation.n_train / len(np.unique(self.evaluation.y)) > AUTO_MAX_ROWS_PER_CLASS
 
     def estimate(self, strategy, n_rows, epochs=None):
         """Seconds to fit ``n_rows`` (for ``epochs``) and predict the test rows, over all folds."""
@@ -363,15 +378,24 @@ class Comparison:
 
     def budget_epochs(self, strategy, n_rows, last, left):
         """The epochs of a fit under the budget, for the ways of ``BUDGET_EPOCH_WAYS`` in a halving search where
-        the user set none: ``PROBE_EPOCHS`` before the last rung, the default on it, fewer when only fewer fit
-        in ``left`` seconds (one at least: an estimate over ``left`` then skips the fit). None for the others:
-        the estimator's own."""
+        the user set none: ``PROBE_EPOCHS`` before the ``last`` rung the way can reach, the default on it, fewer
+        when only fewer fit in ``left`` seconds (one at least: an estimate over ``left`` then skips the fit).
+        None for the others: the estimator's own."""
         if (strategy not in BUDGET_EPOCH_WAYS or not self.halving or self.time_budget is None
                 or self.max_epochs is not None or self._few_shot(strategy, n_rows)):
             return None
         planned = DEFAULT_EPOCHS[strategy] if last else min(PROBE_EPOCHS, DEFAULT_EPOCHS[strategy])
         fitting = [e for e in range(planned, 0, -1) if self.estimate(strategy, n_rows, e) <= left]
         return fitting[0] if fitting else 1
+
+    def _last_for(self, strategy, size, sizes, left):
+        """Whether ``size`` is the last rung ``strategy`` can reach: the last of all, or one after which its next
+        rung, even for one epoch, would not fit in what is left (its fit here then gets the epochs that fit)."""
+        if size == sizes[-1]:
+            return True
+        following = sizes[sizes.index(size) + 1] or self.evaluation.n_train
+        probe = PROBE_EPOCHS if strategy in BUDGET_EPOCH_WAYS else None
+        return self.estimate(strategy, size, probe) + self.estimate(strategy, following, probe) > left
 
     def left(self):
         """Seconds of the budget left (None: no budget)."""
@@ -402,7 +426,8 @@ class Comparison:
                     epochs = None
                     if self.time_budget is not None:
                         left = self.left()
-                        epochs = self.budget_epochs(strategy, n_rows, size == sizes[-1], left)
+                        epochs = self.budget_epochs(strategy, n_rows, self._last_for(strategy, size, sizes, left),
+                                                    left)
                         estimate = self.estimate(strategy, n_rows, epochs)
                         if epochs is not None:
                             row["epochs"] = epochs
@@ -468,7 +493,8 @@ class Comparison:
             model = make_estimator(strategy, backbone=self.backbone, max_epochs=epochs or self.max_epochs, seed=self.seed,
                                    verbose=self.verbose, scratch_backbone=self.scratch_backbone, task=ev.task,
                                    n_rows=len(subset), long_texts=self.long_texts, columns=self.columns,
-                                   n_outputs=ev.y.shape[1] if ev.y.ndim == 2 else 1)
+                                   n_outputs=ev.y.shape[1] if ev.y.ndim == 2 else 1,
+                                   contrastive_steps=0 if self._stage_skipped() else "auto")
             X_train, X_test = take(ev.X, subset), take(ev.X, test_index)
             # Each fit and prediction is timed as a user's single run would
             # be: no features cached by an earlier fit (loaded weights stay

@@ -333,10 +333,11 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
     only the ways whose learning curves, extended to all the rows, may still
     reach the best score go on (successive halving), a fit estimated to
     overrun the time left is skipped, and fine-tuning trains one epoch
-    before the last rung and as many as fit on it. Each way's fit on the
-    most rows it reached is its candidate, all scored on the same
-    validation rows; the best is refitted on every row when the budget
-    allows (``refitted_``), else its model from the search is kept.
+    before the last rung it can reach and as many as fit on that one.
+    Each way's fit on the most rows it reached is its candidate, all
+    scored on the same validation rows; the best is refitted on every row
+    when the budget allows (``refitted_``), else its model from the search
+    is kept.
     Single-label and multi-label (a 0/1 indicator ``y``).
 
     Parameters
