@@ -93,11 +93,10 @@ DEFAULT_EPOCHS = {"scratch": 10, "finetune": 3, "static": 3}
 # (the transformer's 5e-5 barely moves it: 0.776 against 0.836 on SST-2, benchmarks/static.py).
 STATIC_LR = 1e-3
 # Under a time budget with halving (the Auto search), the pretrained ways that are trained run one epoch on the rungs
-# before the last they can reach, and on that one as many epochs as fit in the time left (at least one, at most their
-# default):
-# their first epoch over more rows gains more than more epochs over fewer rows in the same time (SST-2, on 2 AVX2
-# cores: 1,384 rows x 1 epoch 0.829 test accuracy in 30 s, 346 rows x 3 epochs 0.812 in 30 s, 1,384 x 2 0.835
-# in 50 s). Scratch keeps its epochs: a network from random weights needs them.
+# before the last they can reach, and on that one as many epochs as fit in the time left (at least one, at most
+# their default): their first epoch over more rows gains more than more epochs over fewer rows in the same time
+# (SST-2, on 2 AVX2 cores: 1,384 rows x 1 epoch 0.829 test accuracy in 30 s, 346 rows x 3 epochs 0.812 in 30 s,
+# 1,384 x 2 0.835 in 50 s). Scratch keeps its epochs: a network from random weights needs them.
 BUDGET_EPOCH_WAYS = ("finetune", "static")
 PROBE_EPOCHS = 1
 # Fine-tuning few rows per class runs the contrastive stage first, which costs far more per row:
