@@ -171,6 +171,60 @@ def test_regression_multilabel_and_tables():
     assert tab.best_score_ == 1.0  # the stars give the label away
 
 
+def rare_labels(n):
+    """SST-2 texts and five labels each on 2-11 % of them (a word present): too rare for a cut at 0.5."""
+    X, _ = sst2(n)
+    words = ["film", "movie", "story", "best", "funny"]
+    return X, np.array([[int(word in text.lower().split()) for word in words] for text in X])
+
+
+def test_multilabel_ways_are_cut_where_validation_scores_best_and_the_winner_keeps_its_cut(tmp_path):
+    X, Y = rare_labels(300)
+    clf = AutoClassifier(time_budget=60, ways=["tfidf", "scratch"]).fit(X, Y)
+    board = clf.leaderboard_
+    assert list(board.columns) == ["way", "model", "train_rows", "epochs", "threshold", "micro_f1", "fit_s",
+                                   "predict_s_per_1k", "status"]
+    threshold = clf.best_params_["threshold"]
+    assert threshold < 0.5 and board.threshold.notna().all()
+    assert clf.best_score_ == board[board.way == clf.best_params_["way"]].micro_f1.iloc[-1] > 0.3
+    proba = clf.predict_proba(X)
+    predicted = clf.predict(X)
+    np.testing.assert_array_equal(predicted, proba >= threshold)
+    assert predicted.sum() > (proba >= 0.5).sum()  # the cut of 0.5 would predict fewer labels
+    loaded = skadapt.load(skadapt.save(clf, tmp_path / "model"))
+    np.testing.assert_array_equal(loaded.predict(X), predicted)
+
+
+def test_a_multilabel_transfer_winner_exports_its_cut_to_onnx(tmp_path, tiny_sbert):
+    X, Y = rare_labels(160)
+    clf = AutoClassifier(time_budget=120, ways=["transfer"], backbone=tiny_sbert).fit(X, Y)
+    threshold = clf.best_params_["threshold"]
+    assert clf.best_estimator_[-1].threshold == threshold
+    served = skadapt.load(skadapt.export_onnx(clf, tmp_path / "onnx"))
+    assert served.threshold == threshold
+    assert (served.predict(X) == clf.predict(X)).mean() >= 0.99
+
+
+def test_the_cut_with_the_best_score_wins_and_ties_keep_the_one_nearest_half():
+    from sklearn.metrics import f1_score
+
+    from skadapt.auto._multilabel import ThresholdedOneVsRest, choose_threshold
+
+    def micro(y, indicator):
+        return f1_score(y, indicator, average="micro", zero_division=0)
+
+    y = np.array([[1, 0], [0, 1], [0, 0], [1, 1]])
+    assert choose_threshold(y, np.where(y == 1, 0.3, 0.1), micro) == 0.3  # 0.15-0.3 tie: 0.3 is nearest 0.5
+    assert choose_threshold(y, np.where(y == 1, 0.9, 0.1), micro) == 0.5
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(ValueError, match="'threshold' parameter of ThresholdedOneVsRest must be a float in the range"):
+        ThresholdedOneVsRest(LogisticRegression(), threshold=1.5).fit(np.eye(4), y)
+    head = ThresholdedOneVsRest(LogisticRegression()).fit(np.eye(4), y).set_params(threshold=0)
+    with pytest.raises(ValueError, match="threshold must be between 0 and 1"):
+        head.predict(np.eye(4))
+
+
 def test_save_load_and_export_write_the_chosen_model(tmp_path, texts):
     X, y = texts
     clf = AutoClassifier(time_budget=60, ways=["scratch"]).fit(X, y)

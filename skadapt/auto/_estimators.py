@@ -184,6 +184,7 @@ class _AutoEstimator(BaseEstimator):
         self
         """
         from ._engine import BUDGET_EPOCH_WAYS, Comparison, make_estimator
+        from ._multilabel import set_threshold
 
         started = time.perf_counter()
         budget = parse_budget(self.time_budget)
@@ -196,8 +197,10 @@ class _AutoEstimator(BaseEstimator):
         n_outputs = y.shape[1] if y.ndim == 2 else 1
         options = dict(backbone=self.backbone, scratch_backbone=self.scratch_backbone, seed=self._seed(),
                        verbose=int(self.verbose), columns=columns)
+        # multi-label: each way cut where its validation score is best (see _multilabel)
         comparison = Comparison(evaluation, ways, rung_sizes(evaluation.n_train, n_classes), max_epochs=None,
-                                time_budget=budget, keep_models=True, halving=True, metric=metric, **options)
+                                time_budget=budget, keep_models=True, halving=True, metric=metric,
+                                threshold="tune" if task == "multilabel" else 0.5, **options)
         first = comparison.sizes[0] or evaluation.n_train
 
         def cost(way):  # its first fit, on the first rung's rows and (fine-tuning) one epoch
@@ -228,7 +231,7 @@ class _AutoEstimator(BaseEstimator):
             raise RuntimeError("no way finished within time_budget; see the statuses: "
                                + "; ".join(f"{r['strategy']}: {r['status']}" for r in rows))
         chosen = _within_noise(list(finals.values()), metric, evaluation)
-        winner, epochs = chosen["strategy"], chosen.get("epochs")
+        winner, epochs, threshold = chosen["strategy"], chosen.get("epochs"), chosen.get("threshold")
         model, refitted = comparison.last_models[winner], False
         left = budget - (time.perf_counter() - started)
         if not interrupted and comparison.fit_seconds(winner, len(y), epochs) <= left:
@@ -236,11 +239,14 @@ class _AutoEstimator(BaseEstimator):
                                    **options)
             model.fit(X, y)
             refitted = True
+        if threshold is not None:
+            threshold = set_threshold(model, threshold)
         if interrupted:
             warnings.warn(f"fit was interrupted: keeping the best model found so far ({winner} on "
                           f"{chosen['train_rows']} rows).", UserWarning, stacklevel=2)
         self.best_estimator_ = model
-        self.best_params_ = {"way": winner, **({"max_epochs": epochs} if epochs is not None else {})}
+        self.best_params_ = {"way": winner, **({"max_epochs": epochs} if epochs is not None else {}),
+                             **({"threshold": threshold} if threshold is not None else {})}
         self.best_score_ = chosen[metric]
         self.scoring_ = metric
         self.task_ = task
@@ -311,8 +317,10 @@ def _leaderboard(rows, metric):
     fit whose epochs the search set, else missing)."""
     import pandas as pd
 
+    tuned = any("threshold" in row for row in rows)  # multi-label: each fit's cut
     table = pd.DataFrame([{
         "way": row["strategy"], "model": row["model"], "train_rows": row["train_rows"], "epochs": row.get("epochs"),
+        **({"threshold": row.get("threshold")} if tuned else {}),
         metric: row.get(metric), "fit_s": row.get("fit_s"), "predict_s_per_1k": row.get("predict_s_per_1k"),
         "status": row["status"],
     } for row in rows])
@@ -338,7 +346,11 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
     scored on the same validation rows; the best is refitted on every row
     when the budget allows (``refitted_``), else its model from the search
     is kept.
-    Single-label and multi-label (a 0/1 indicator ``y``).
+    Single-label and multi-label (a 0/1 indicator ``y``). On multi-label
+    data each way's probabilities are cut where its validation score is
+    best (0.05 to 0.95 in steps of 0.05; a cut of 0.5 predicts almost no
+    label of a model trained briefly on rare labels), and the winner keeps
+    its cut: ``predict``, ``skadapt.save`` and ``export_onnx`` use it.
 
     Parameters
     ----------
@@ -373,13 +385,14 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
     best_estimator_ : estimator or Pipeline
         The chosen model, fitted; ``predict`` and ``predict_proba`` go through it.
     best_params_ : dict
-        ``{"way": ...}``, and ``"max_epochs"`` when the search set the
-        winner's epochs (fine-tuning).
+        ``{"way": ...}``, ``"max_epochs"`` when the search set the
+        winner's epochs (fine-tuning), and on multi-label data the
+        ``"threshold"`` its probabilities are cut at.
     best_score_ : float
         The winner's validation score.
     leaderboard_ : pandas.DataFrame
         Every (way, rows) tried: the epochs the search set (fine-tuning),
-        validation score, fit seconds, predict seconds per 1,000 rows,
+        the threshold chosen (multi-label), validation score, fit seconds, predict seconds per 1,000 rows,
         status (``ok``, ``skipped: ...``, ``stopped: ...``, ``failed: ...``).
     classes_ : ndarray
         The labels, as the winner holds them.

@@ -250,6 +250,10 @@ def _export_head(rest, featurizer, model, sample_X, staging):
     from skl2onnx import to_onnx
     from sklearn.pipeline import make_pipeline
 
+    from ..auto._multilabel import register_onnx_converter
+
+    register_onnx_converter()
+
     # A search's predictions are its best_estimator_'s: convert that (skl2onnx has no converter for searches).
     steps = [getattr(s, "best_estimator_", s) for s in rest]
     head = steps[0] if len(steps) == 1 else make_pipeline(*steps)
@@ -270,7 +274,9 @@ def _export_head(rest, featurizer, model, sample_X, staging):
         multilabel = bool(getattr(last, "multilabel_", False))
         outputs = {"classes": model.classes_, "multilabel": multilabel}
         if multilabel:
-            outputs.update(threshold=0.5, label_dtype=np.dtype(np.int64), constant_labels={})
+            # the cut the model predicts with (ThresholdedOneVsRest's; sklearn's OneVsRestClassifier: 0.5)
+            outputs.update(threshold=float(getattr(last, "threshold", 0.5)), label_dtype=np.dtype(np.int64),
+                           constant_labels={})
         return {"head": HEAD_FILE, "kind": "classifier", "outputs": to_json(outputs)}
     if hasattr(last, "predict") and not hasattr(last, "transform"):
         predicted = np.asarray(model.predict(sample_X))  # its shape and dtype (float32 features give float32)
