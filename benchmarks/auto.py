@@ -117,7 +117,8 @@ def run_cell(cell, budget, machine):
     board = auto.leaderboard_
     return {
         "cell": cell, "budget_s": budget, "train_rows": len(X), "metric": metric, "score": round(float(score), 4),
-        "chose": auto.best_params_["way"], "refitted": bool(auto.refitted_), "wall_s": round(wall, 1),
+        "chose": auto.best_params_["way"], "threshold": auto.best_params_.get("threshold"),
+        "refitted": bool(auto.refitted_), "wall_s": round(wall, 1),
         "over_budget": round(wall / budget - 1, 3),
         "hindsight_way": best[0], "hindsight_score": best[1], "fixed": fixed,
         "tried": "; ".join(f"{w}@{r}{'' if e is pd.NA else f'x{e}ep'}:{s.split(':')[0]}"

@@ -338,6 +338,44 @@ def test_fine_tuning_probes_with_one_epoch_and_takes_the_epochs_that_fit():
         other = _engine.Comparison(evaluation, ["finetune"], [1000, None], halving=True,
                                    **{"time_budget": 600, **unbudgeted})
         assert other.budget_epochs("finetune", 4000, last=True, left=100) is None
+        assert other.budget_rows("finetune", 1000, left=100) == 1000
+
+
+def test_on_its_last_rung_fine_tuning_learns_from_the_rows_one_epoch_over_fits():
+    folds = [(np.arange(4000), np.arange(4000, 5000))]
+    evaluation = _engine.Evaluation(None, np.arange(5000) % 2, folds, "holdout")
+    search = _engine.Comparison(evaluation, ["tfidf", "finetune"], [1000, None], time_budget=600, halving=True)
+    # priors: 0.02 s per row and epoch, 4 s to predict the 1,000 validation rows
+    assert search.budget_rows("finetune", 1000, left=64) == 3000  # 60 s of one epoch
+    assert search.budget_epochs("finetune", 3000, last=True, left=64) == 1
+    assert search.budget_rows("finetune", 1000, left=400) == 4000  # all the rows, then the epochs that fit
+    assert search.budget_epochs("finetune", 4000, last=True, left=400) == 3
+    assert search.budget_rows("finetune", 1000, left=10) == 1000  # never fewer than its rung
+    assert search.budget_rows("tfidf", 1000, left=64) == 1000  # the ways without epochs keep their rungs
+    few = _engine.Evaluation(None, np.arange(250) % 2, [(np.arange(200), np.arange(200, 250))], "holdout")
+    small = _engine.Comparison(few, ["finetune"], [64, None], time_budget=600, halving=True)
+    assert small.budget_rows("finetune", 64, left=600) == 64  # the contrastive stage's cost follows no rows
+
+
+def test_the_search_fills_its_budget_with_fine_tuning_rows_on_its_last_rung(monkeypatch):
+    rows = []
+    real = _engine.make_estimator
+
+    def make(strategy, **kwargs):
+        if strategy != "finetune":
+            return real(strategy, **kwargs)
+        rows.append(kwargs["n_rows"])
+        return SlowTfidf(seconds_per_row=0.01)
+
+    monkeypatch.setattr(_engine, "make_estimator", make)
+    monkeypatch.setitem(_engine.PRIOR_SECONDS_PER_ROW, "finetune", 0.01)
+    X, y = sst2(3000)  # 2,400 rows to train on: rungs of 150, 600 and 2,400
+    clf = AutoClassifier(time_budget=20, ways=["tfidf", "finetune"]).fit(X, y)
+    board = clf.leaderboard_[clf.leaderboard_.way == "finetune"]
+    # 150 rows, then a last rung (600 + 2,400 rows would not fit) that takes the rows one epoch fits in what is left
+    assert rows[0] == 150 and 600 < rows[1] < 2400 and board.train_rows.tolist()[:2] == rows[:2]
+    assert board.epochs.iloc[1] == 1 and len(board) == 3  # its row on all the rows: skipped or not fitted twice
+    assert clf.fit_seconds_ <= 22
 
 
 def test_the_search_passes_its_epochs_to_fine_tuning_and_to_the_refit(monkeypatch):

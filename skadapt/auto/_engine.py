@@ -300,14 +300,16 @@ class Comparison:
     curve may still reach the best score (see ``_going_on``), at least two;
     under a budget the pretrained ways that are trained then run as many
     epochs as fit (see ``budget_epochs``), recorded in the row's ``epochs``.
-    ``metric`` ranks them (the task's first metric by default). On
+    ``metric`` ranks them (the task's first metric by default);
+    ``reuse_features`` keeps the frozen backbone's features from fit to fit
+    (the cost then measured is that of the texts not seen before). On
     multi-label data ``threshold="tune"`` cuts each strategy's probabilities
     where its validation score is best, recorded in the row's ``threshold``.
     """
 
     def __init__(self, evaluation, strategies, sizes, *, backbone="minilm", scratch_backbone="textcnn",
                  max_epochs=None, time_budget=None, seed=0, verbose=0, keep_models=False, threshold=0.5,
-                 long_texts="chunk", columns=None, halving=False, metric=None):
+                 long_texts="chunk", columns=None, halving=False, metric=None, reuse_features=False):
         self.evaluation = evaluation
         self.strategies = strategies
         self.sizes = sizes
@@ -322,6 +324,7 @@ class Comparison:
         self.long_texts = long_texts
         self.columns = columns  # a table's Columns; None for a list of texts
         self.halving = halving
+        self.reuse_features = reuse_features
         self.metric = metric or primary_metric(evaluation.task)
         self.models = {}  # strategy -> model fitted on all training rows, when keep_models
         self.last_models = {}  # strategy -> its last fitted model, when keep_models
@@ -391,6 +394,22 @@ class Comparison:
         fitting = [e for e in range(planned, 0, -1) if self.estimate(strategy, n_rows, e) <= left]
         return fitting[0] if fitting else 1
 
+    def budget_rows(self, strategy, n_rows, left):
+        """The rows of a fit on the last rung ``strategy`` can reach, for the ways of ``BUDGET_EPOCH_WAYS`` in a
+        halving search where the user set no epochs: as many as one epoch over them fits in ``left`` seconds, up
+        to all the training rows (the epochs then fill what is left, see ``budget_epochs``). The rungs grow four
+        times, so the time between this rung and the next would otherwise go unused: a first epoch over more rows
+        gains more than more epochs (``PROBE_EPOCHS``' measurements). ``n_rows`` for the other ways and where
+        the contrastive stage runs on either side (its cost does not follow rows and epochs)."""
+        if (strategy not in BUDGET_EPOCH_WAYS or not self.halving or self.time_budget is None
+                or self.max_epochs is not None or self._few_shot(strategy, n_rows)):
+            return n_rows
+        fixed = self.estimate(strategy, 0, PROBE_EPOCHS)  # predicting the validation rows
+        per_row = self.estimate(strategy, 1, PROBE_EPOCHS) - fixed
+        fitting = int((left - fixed) / per_row) if per_row > 0 else self.evaluation.n_train
+        rows = max(n_rows, min(self.evaluation.n_train, fitting))
+        return n_rows if self._few_shot(strategy, rows) else rows
+
     def _last_for(self, strategy, size, sizes, left):
         """Whether ``size`` is the last rung ``strategy`` can reach: the last of all, or one after which its next
         rung, even for one epoch, would not fit in what is left (its fit here then gets the epochs that fit)."""
@@ -412,7 +431,7 @@ class Comparison:
         sizes = list(dict.fromkeys(None if s is None or s >= ev.n_train else s for s in self.sizes))
         self.started = time.perf_counter()
         total = len(sizes) * len(self.strategies) * len(ev.folds)
-        going_on, dropped, curves = list(self.strategies), {}, {}
+        going_on, dropped, curves, on_all_rows = list(self.strategies), {}, {}, set()
         with tqdm(total=total, desc="compare", unit="fit", disable=None) as bar:
             for size in sizes:
                 finished = []
@@ -421,16 +440,22 @@ class Comparison:
                     model = describe(strategy, ev.task, self.scratch_backbone, self.columns is not None)
                     row = {"strategy": strategy, "model": model,
                            "train_size": "all" if size is None else size, "train_rows": n_rows}
+                    if strategy in on_all_rows:  # its last rung took all the rows already (budget_rows)
+                        bar.update(len(ev.folds))
+                        continue
                     if strategy not in going_on:
                         bar.update(len(ev.folds))
                         yield {**row, "status": dropped.setdefault(strategy, "stopped: its learning curve fell "
                                                                                 "short on fewer rows")}
                         continue
-                    epochs = None
+                    epochs, rows_size = None, size
                     if self.time_budget is not None:
                         left = self.left()
-                        epochs = self.budget_epochs(strategy, n_rows, self._last_for(strategy, size, sizes, left),
-                                                    left)
+                        last = self._last_for(strategy, size, sizes, left)
+                        if last:  # the row stays on its rung (the table's "best at this size")
+                            n_rows = row["train_rows"] = self.budget_rows(strategy, n_rows, left)
+                            rows_size = None if n_rows >= ev.n_train else n_rows
+                        epochs = self.budget_epochs(strategy, n_rows, last, left)
                         estimate = self.estimate(strategy, n_rows, epochs)
                         if epochs is not None:
                             row["epochs"] = epochs
@@ -443,7 +468,7 @@ class Comparison:
                     else:
                         bar.set_postfix_str(f"{strategy}, {n_rows} rows")
                     try:
-                        result = self._fit_folds(strategy, size, bar, epochs)
+                        result = self._fit_folds(strategy, rows_size, bar, epochs)
                     except Exception as exc:  # one failed fit must not lose the others' results
                         message = str(exc).splitlines()[0] if str(exc) else ""
                         # The whole traceback is kept (results.json, and on the terminal with
@@ -455,6 +480,8 @@ class Comparison:
                                    file=sys.stderr)
                     if result.get("status") == "ok" and result.get(self.metric) is not None:
                         finished.append((result[self.metric], strategy))
+                        if rows_size is None and size is not None:
+                            on_all_rows.add(strategy)
                     elif self.halving:  # a failed or skipped fit does not go on to more rows
                         dropped[strategy] = f"stopped: {result.get('status', 'skipped').split(':')[0]} on fewer rows"
                     yield {**row, **result}
@@ -512,8 +539,11 @@ class Comparison:
             X_train, X_test = take(ev.X, subset), take(ev.X, test_index)
             # Each fit and prediction is timed as a user's single run would
             # be: no features cached by an earlier fit (loaded weights stay
-            # shared; reading them is a one-off cost of the process).
-            clear_memory()
+            # shared; reading them is a one-off cost of the process). The
+            # Auto search wants its model, not the timings: with
+            # reuse_features, transfer encodes each text once over all rungs.
+            if not self.reuse_features:
+                clear_memory()
             with warnings.catch_warnings():
                 # The table says how many texts were past the limit and what was done with them.
                 warnings.simplefilter("ignore", LongTextWarning)

@@ -200,7 +200,7 @@ class _AutoEstimator(BaseEstimator):
         # multi-label: each way cut where its validation score is best (see _multilabel)
         comparison = Comparison(evaluation, ways, rung_sizes(evaluation.n_train, n_classes), max_epochs=None,
                                 time_budget=budget, keep_models=True, halving=True, metric=metric,
-                                threshold="tune" if task == "multilabel" else 0.5, **options)
+                                threshold="tune" if task == "multilabel" else 0.5, reuse_features=True, **options)
         first = comparison.sizes[0] or evaluation.n_train
 
         def cost(way):  # its first fit, on the first rung's rows and (fine-tuning) one epoch
