@@ -225,6 +225,24 @@ def test_the_cut_with_the_best_score_wins_and_ties_keep_the_one_nearest_half():
         head.predict(np.eye(4))
 
 
+def test_the_search_encodes_each_text_once_for_transfer(monkeypatch, tiny_sbert):
+    from skadapt.cache.embeddings import clear_memory
+    from skadapt.estimators import featurizer
+
+    encoded = []
+    real = featurizer.cached_encode
+
+    def counting(texts, identity, stores, encode):
+        return real(texts, identity, stores, lambda batch: (encoded.extend(batch), encode(batch))[1])
+
+    monkeypatch.setattr(featurizer, "cached_encode", counting)
+    clear_memory()
+    X, y = sst2(400)  # 320 rows to train on: rungs of 80 and 320; 80 to validate
+    clf = AutoClassifier(time_budget=120, ways=["transfer", "tfidf"], backbone=tiny_sbert).fit(X, y)
+    assert clf.leaderboard_.status.tolist() == ["ok"] * 4
+    assert sorted(encoded) == sorted(set(X))
+
+
 def test_save_load_and_export_write_the_chosen_model(tmp_path, texts):
     X, y = texts
     clf = AutoClassifier(time_budget=60, ways=["scratch"]).fit(X, y)
@@ -346,8 +364,8 @@ def test_on_its_last_rung_fine_tuning_learns_from_the_rows_one_epoch_over_fits()
     evaluation = _engine.Evaluation(None, np.arange(5000) % 2, folds, "holdout")
     search = _engine.Comparison(evaluation, ["tfidf", "finetune"], [1000, None], time_budget=600, halving=True)
     # priors: 0.02 s per row and epoch, 4 s to predict the 1,000 validation rows
-    assert search.budget_rows("finetune", 1000, left=64) == 3000  # 60 s of one epoch
-    assert search.budget_epochs("finetune", 3000, last=True, left=64) == 1
+    assert search.budget_rows("finetune", 1000, left=80) == 3400  # 68 s of one epoch: 0.9 of 80 s, less 4 predicting
+    assert search.budget_epochs("finetune", 3400, last=True, left=80) == 1
     assert search.budget_rows("finetune", 1000, left=400) == 4000  # all the rows, then the epochs that fit
     assert search.budget_epochs("finetune", 4000, last=True, left=400) == 3
     assert search.budget_rows("finetune", 1000, left=10) == 1000  # never fewer than its rung

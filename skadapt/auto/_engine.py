@@ -100,6 +100,10 @@ STATIC_LR = 1e-3
 # 1,384 x 2 0.835 in 50 s). Scratch keeps its epochs: a network from random weights needs them.
 BUDGET_EPOCH_WAYS = ("finetune", "static")
 PROBE_EPOCHS = 1
+# On that last rung they take the rows one epoch over fits in this share of the time left: the estimate, from a
+# fit on a quarter of the rows or fewer, can be low (GoEmotions at 2 minutes, filling all of it: 3,890 rows,
+# 130 s in all).
+BUDGET_ROWS_SHARE = 0.9
 # Fine-tuning few rows per class runs the contrastive stage first, which costs far more per row:
 # 0.26 to 0.9 s per row at 8 and 64 rows per class in benchmarks/fewshot.py (one core per process).
 PRIOR_FEWSHOT_FINETUNE_SECONDS_PER_ROW = 0.4
@@ -396,17 +400,18 @@ class Comparison:
 
     def budget_rows(self, strategy, n_rows, left):
         """The rows of a fit on the last rung ``strategy`` can reach, for the ways of ``BUDGET_EPOCH_WAYS`` in a
-        halving search where the user set no epochs: as many as one epoch over them fits in ``left`` seconds, up
-        to all the training rows (the epochs then fill what is left, see ``budget_epochs``). The rungs grow four
-        times, so the time between this rung and the next would otherwise go unused: a first epoch over more rows
-        gains more than more epochs (``PROBE_EPOCHS``' measurements). ``n_rows`` for the other ways and where
-        the contrastive stage runs on either side (its cost does not follow rows and epochs)."""
+        halving search where the user set no epochs: as many as one epoch over them fits in ``BUDGET_ROWS_SHARE``
+        of ``left`` seconds, up to all the training rows (the epochs then fill what is left, see
+        ``budget_epochs``). The rungs grow four times, so the time between this rung and the next would otherwise
+        go unused: a first epoch over more rows gains more than more epochs (``PROBE_EPOCHS``' measurements).
+        ``n_rows`` for the other ways and where the contrastive stage runs on either side (its cost does not
+        follow rows and epochs)."""
         if (strategy not in BUDGET_EPOCH_WAYS or not self.halving or self.time_budget is None
                 or self.max_epochs is not None or self._few_shot(strategy, n_rows)):
             return n_rows
         fixed = self.estimate(strategy, 0, PROBE_EPOCHS)  # predicting the validation rows
         per_row = self.estimate(strategy, 1, PROBE_EPOCHS) - fixed
-        fitting = int((left - fixed) / per_row) if per_row > 0 else self.evaluation.n_train
+        fitting = int((BUDGET_ROWS_SHARE * left - fixed) / per_row) if per_row > 0 else self.evaluation.n_train
         rows = max(n_rows, min(self.evaluation.n_train, fitting))
         return n_rows if self._few_shot(strategy, rows) else rows
 
@@ -479,16 +484,16 @@ class Comparison:
                                    f"{type(exc).__name__}: {exc} (traceback in results.json; --verbose prints it)",
                                    file=sys.stderr)
                     if result.get("status") == "ok" and result.get(self.metric) is not None:
-                        finished.append((result[self.metric], strategy))
+                        finished.append((n_rows, result[self.metric], strategy))
                         if rows_size is None and size is not None:
                             on_all_rows.add(strategy)
                     elif self.halving:  # a failed or skipped fit does not go on to more rows
                         dropped[strategy] = f"stopped: {result.get('status', 'skipped').split(':')[0]} on fewer rows"
                     yield {**row, **result}
                 if self.halving and finished:
-                    for score, strategy in finished:
-                        curves.setdefault(strategy, []).append((n_rows, score))
-                    going_on = self._going_on([s for _, s in finished], curves, ev.n_train)
+                    for rows, score, strategy in finished:
+                        curves.setdefault(strategy, []).append((rows, score))
+                    going_on = self._going_on([s for _, _, s in finished], curves, ev.n_train)
 
     def _going_on(self, finished, curves, n_train):
         """The strategies that go on to more rows, from their learning curves so far.
