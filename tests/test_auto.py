@@ -370,6 +370,10 @@ def test_on_its_last_rung_fine_tuning_learns_from_the_rows_one_epoch_over_fits()
     assert search.budget_epochs("finetune", 4000, last=True, left=400) == 3
     assert search.budget_rows("finetune", 1000, left=10) == 1000  # never fewer than its rung
     assert search.budget_rows("tfidf", 1000, left=64) == 1000  # the ways without epochs keep their rungs
+    # a rung that no longer fits (other ways took longer than planned): the rows that do, if twice its last fit's
+    assert search.fewer_rows("finetune", 4000, left=50, had=1000) == 2050  # 41 s of one epoch
+    assert search.fewer_rows("finetune", 4000, left=50, had=1100) is None  # 2,050 < 2,200: skipped
+    assert search.fewer_rows("scratch", 4000, left=50, had=100) is None
     few = _engine.Evaluation(None, np.arange(250) % 2, [(np.arange(200), np.arange(200, 250))], "holdout")
     small = _engine.Comparison(few, ["finetune"], [64, None], time_budget=600, halving=True)
     assert small.budget_rows("finetune", 64, left=600) == 64  # the contrastive stage's cost follows no rows

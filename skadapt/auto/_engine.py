@@ -406,14 +406,28 @@ class Comparison:
         go unused: a first epoch over more rows gains more than more epochs (``PROBE_EPOCHS``' measurements).
         ``n_rows`` for the other ways and where the contrastive stage runs on either side (its cost does not
         follow rows and epochs)."""
-        if (strategy not in BUDGET_EPOCH_WAYS or not self.halving or self.time_budget is None
-                or self.max_epochs is not None or self._few_shot(strategy, n_rows)):
+        if not self._plans_rows(strategy, n_rows):
             return n_rows
+        rows = max(n_rows, min(self.evaluation.n_train, self._rows_that_fit(strategy, left)))
+        return n_rows if self._few_shot(strategy, rows) else rows
+
+    def fewer_rows(self, strategy, n_rows, left, had):
+        """When a fit of ``strategy`` on its rung's ``n_rows`` would overrun ``left`` (the other ways' fits on
+        that rung took longer than planned), the rows one epoch over fits, as ``budget_rows``, if that is at
+        least twice the ``had`` rows of its last fit; else None (the fit is skipped)."""
+        if not self._plans_rows(strategy, n_rows):
+            return None
+        rows = min(n_rows, self._rows_that_fit(strategy, left))
+        return rows if rows >= 2 * had and not self._few_shot(strategy, rows) else None
+
+    def _plans_rows(self, strategy, n_rows):
+        return (strategy in BUDGET_EPOCH_WAYS and self.halving and self.time_budget is not None
+                and self.max_epochs is None and not self._few_shot(strategy, n_rows))
+
+    def _rows_that_fit(self, strategy, left):
         fixed = self.estimate(strategy, 0, PROBE_EPOCHS)  # predicting the validation rows
         per_row = self.estimate(strategy, 1, PROBE_EPOCHS) - fixed
-        fitting = int((BUDGET_ROWS_SHARE * left - fixed) / per_row) if per_row > 0 else self.evaluation.n_train
-        rows = max(n_rows, min(self.evaluation.n_train, fitting))
-        return n_rows if self._few_shot(strategy, rows) else rows
+        return int((BUDGET_ROWS_SHARE * left - fixed) / per_row) if per_row > 0 else self.evaluation.n_train
 
     def _last_for(self, strategy, size, sizes, left):
         """Whether ``size`` is the last rung ``strategy`` can reach: the last of all, or one after which its next
@@ -437,6 +451,7 @@ class Comparison:
         self.started = time.perf_counter()
         total = len(sizes) * len(self.strategies) * len(ev.folds)
         going_on, dropped, curves, on_all_rows = list(self.strategies), {}, {}, set()
+        had = {}  # strategy -> the rows of its last finished fit
         with tqdm(total=total, desc="compare", unit="fit", disable=None) as bar:
             for size in sizes:
                 finished = []
@@ -462,6 +477,13 @@ class Comparison:
                             rows_size = None if n_rows >= ev.n_train else n_rows
                         epochs = self.budget_epochs(strategy, n_rows, last, left)
                         estimate = self.estimate(strategy, n_rows, epochs)
+                        fewer = self.fewer_rows(strategy, n_rows, left, had.get(strategy, 0)) if estimate > left \
+                            else None
+                        if fewer is not None:  # the plan fell short: the rows that still fit, one epoch
+                            n_rows = row["train_rows"] = fewer
+                            rows_size = None if n_rows >= ev.n_train else n_rows
+                            epochs = self.budget_epochs(strategy, n_rows, True, left)
+                            estimate = self.estimate(strategy, n_rows, epochs)
                         if epochs is not None:
                             row["epochs"] = epochs
                         if estimate > left:
@@ -485,6 +507,7 @@ class Comparison:
                                    file=sys.stderr)
                     if result.get("status") == "ok" and result.get(self.metric) is not None:
                         finished.append((n_rows, result[self.metric], strategy))
+                        had[strategy] = n_rows
                         if rows_size is None and size is not None:
                             on_all_rows.add(strategy)
                     elif self.halving:  # a failed or skipped fit does not go on to more rows
