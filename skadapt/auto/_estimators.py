@@ -3,8 +3,9 @@
 The search is the engine of ``skadapt compare --time-budget`` (``_engine.Comparison``): every candidate way on
 a validation split, cheapest first, over growing numbers of training rows; after the first rung only the ways whose
 learning curves may still win go on to more rows (successive halving), a fit estimated to overrun what is left of
-the budget is skipped, and fine-tuning runs the epochs that fit. Each way's fit on the most rows it reached is its
-candidate; the winner is refitted on every row when the budget allows."""
+the budget is skipped, and fine-tuning runs the rows and epochs that fit; on multi-label data each way is cut
+where its validation score is best. Each way's fit on the most rows it reached is its candidate; the winner is
+refitted on every row when the budget allows."""
 
 import math
 import numbers
@@ -341,7 +342,8 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
     only the ways whose learning curves, extended to all the rows, may still
     reach the best score go on (successive halving), a fit estimated to
     overrun the time left is skipped, and fine-tuning trains one epoch
-    before the last rung it can reach and as many as fit on that one.
+    before the last rung it can reach and, on that one, as many rows and
+    then epochs as fit.
     Each way's fit on the most rows it reached is its candidate, all
     scored on the same validation rows; the best is refitted on every row
     when the budget allows (``refitted_``), else its model from the search

@@ -84,8 +84,8 @@ def build_parser():
     cmp.add_argument("--time-budget", type=float, help="seconds: the search AutoClassifier runs; fits estimated to "
                      "exceed what is left are skipped; every strategy goes on from the first train size, and from "
                      "later ones only those whose learning curve may still reach the best score; fine-tuning "
-                     "trains one epoch before the last size it can reach and as many as fit on that one, unless "
-                     "--max-epochs is given")
+                     "trains one epoch before the last size it can reach, and on that one the rows and then the "
+                     "epochs that fit, unless --max-epochs is given")
     cmp.add_argument("--output", default="skadapt-results", help="folder for results.json, results.csv, learning_curve.png")
     cmp.add_argument("--save-best", metavar="FOLDER", help="refit the winner (best accuracy, lowest RMSE or best "
                      "micro-F1) on all training rows and save it to FOLDER (safetensors, JSON and skops; no pickle)")
