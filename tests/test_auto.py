@@ -208,7 +208,8 @@ def test_a_multilabel_transfer_winner_exports_its_cut_to_onnx(tmp_path, tiny_sbe
 def test_the_cut_with_the_best_score_wins_and_ties_keep_the_one_nearest_half():
     from sklearn.metrics import f1_score
 
-    from skadapt.auto._multilabel import ThresholdedOneVsRest, choose_threshold
+    from skadapt.auto._multilabel import choose_threshold
+    from skadapt.estimators import ThresholdedOneVsRest
 
     def micro(y, indicator):
         return f1_score(y, indicator, average="micro", zero_division=0)

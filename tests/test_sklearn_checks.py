@@ -10,6 +10,7 @@ import tempfile
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils import estimator_checks as ec
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -20,6 +21,7 @@ from skadapt import (
     ScratchClassifier,
     ScratchRegressor,
 )
+from skadapt.estimators import ThresholdedOneVsRest
 from skadapt.testing import expected_failed_checks
 
 
@@ -37,6 +39,9 @@ def _exported_mlp():
         ScratchClassifier(backbone="mlp", device="cpu"),
         ScratchRegressor(backbone="mlp", device="cpu"),  # defaults as they are: lr="auto" is 1e-2 for mlp
         PretrainedFeaturizer(_exported_mlp(), device="cpu"),
+        # the Auto search's one-vs-rest head; any cut but 0.5 fails check_classifier_multioutput by design
+        # (predict then disagrees with decision_function > 0)
+        ThresholdedOneVsRest(LogisticRegression()),
     ],
     expected_failed_checks=expected_failed_checks,
 )

@@ -2,6 +2,5 @@
 engine that ``skadapt compare --time-budget`` runs."""
 
 from ._estimators import AutoClassifier, AutoRegressor, parse_budget
-from ._multilabel import ThresholdedOneVsRest
 
-__all__ = ["AutoClassifier", "AutoRegressor", "ThresholdedOneVsRest", "parse_budget"]
+__all__ = ["AutoClassifier", "AutoRegressor", "parse_budget"]

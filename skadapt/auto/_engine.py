@@ -175,7 +175,7 @@ def make_head(strategy, task, n_rows=None, n_outputs=1, seed=0):
     from sklearn.model_selection import GridSearchCV
     from sklearn.multioutput import MultiOutputRegressor
 
-    from ._multilabel import ThresholdedOneVsRest
+    from ..estimators import ThresholdedOneVsRest
 
     if strategy in ("transfer-hgb", "other"):  # gradient boosting: one model per output or label
         if task == "regression":

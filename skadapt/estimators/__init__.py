@@ -2,6 +2,8 @@
 
 from .classifiers import FineTunedClassifier, ScratchClassifier
 from .featurizer import PretrainedFeaturizer
+from .one_vs_rest import ThresholdedOneVsRest
 from .regressors import FineTunedRegressor, ScratchRegressor
 
-__all__ = ["FineTunedClassifier", "FineTunedRegressor", "PretrainedFeaturizer", "ScratchClassifier", "ScratchRegressor"]
+__all__ = ["FineTunedClassifier", "FineTunedRegressor", "PretrainedFeaturizer", "ScratchClassifier", "ScratchRegressor",
+           "ThresholdedOneVsRest"]

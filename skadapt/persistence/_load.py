@@ -23,7 +23,7 @@ SAFE_TYPES = (
 )
 TRUSTED_MODULE = "sklearn."
 # skadapt's own sklearn transformers: their state is plain data and sklearn objects, as sklearn's own is
-SKADAPT_TYPES = ("skadapt.tables._columns.OtherColumns", "skadapt.auto._multilabel.ThresholdedOneVsRest")
+SKADAPT_TYPES = ("skadapt.tables._columns.OtherColumns", "skadapt.estimators.one_vs_rest.ThresholdedOneVsRest")
 TORCH_PACKAGES = ("skadapt", "torch", "scikit-learn", "skorch", "transformers", "sentence-transformers", "skops")
 
 

@@ -250,7 +250,7 @@ def _export_head(rest, featurizer, model, sample_X, staging):
     from skl2onnx import to_onnx
     from sklearn.pipeline import make_pipeline
 
-    from ..auto._multilabel import register_onnx_converter
+    from ..estimators.one_vs_rest import register_onnx_converter
 
     register_onnx_converter()
 
