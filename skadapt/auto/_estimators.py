@@ -394,8 +394,8 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         The winner's validation score.
     leaderboard_ : pandas.DataFrame
         Every (way, rows) tried: the epochs the search set (fine-tuning),
-        the threshold chosen (multi-label), validation score, fit seconds, predict seconds per 1,000 rows,
-        status (``ok``, ``skipped: ...``, ``stopped: ...``, ``failed: ...``).
+        the threshold chosen (multi-label), validation score, fit seconds,
+        predict seconds per 1,000 rows, status (``ok``, ``skipped: ...``, ``stopped: ...``, ``failed: ...``).
     classes_ : ndarray
         The labels, as the winner holds them.
     refitted_ : bool
