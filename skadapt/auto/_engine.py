@@ -450,8 +450,7 @@ class Comparison:
         sizes = list(dict.fromkeys(None if s is None or s >= ev.n_train else s for s in self.sizes))
         self.started = time.perf_counter()
         total = len(sizes) * len(self.strategies) * len(ev.folds)
-        going_on, dropped, curves, on_all_rows = list(self.strategies), {}, {}, set()
-        had = {}  # strategy -> the rows of its last finished fit
+        going_on, dropped, curves = list(self.strategies), {}, {}
         with tqdm(total=total, desc="compare", unit="fit", disable=None) as bar:
             for size in sizes:
                 finished = []
@@ -460,7 +459,8 @@ class Comparison:
                     model = describe(strategy, ev.task, self.scratch_backbone, self.columns is not None)
                     row = {"strategy": strategy, "model": model,
                            "train_size": "all" if size is None else size, "train_rows": n_rows}
-                    if strategy in on_all_rows:  # its last rung took all the rows already (budget_rows)
+                    had = curves[strategy][-1][0] if curves.get(strategy) else 0  # the rows of its last fit
+                    if had >= ev.n_train:  # its last rung took all the rows already (budget_rows)
                         bar.update(len(ev.folds))
                         continue
                     if strategy not in going_on:
@@ -468,22 +468,20 @@ class Comparison:
                         yield {**row, "status": dropped.setdefault(strategy, "stopped: its learning curve fell "
                                                                                 "short on fewer rows")}
                         continue
-                    epochs, rows_size = None, size
+                    epochs = None
                     if self.time_budget is not None:
                         left = self.left()
                         last = self._last_for(strategy, size, sizes, left)
-                        if last:  # the row stays on its rung (the table's "best at this size")
-                            n_rows = row["train_rows"] = self.budget_rows(strategy, n_rows, left)
-                            rows_size = None if n_rows >= ev.n_train else n_rows
+                        if last:
+                            n_rows = self.budget_rows(strategy, n_rows, left)
                         epochs = self.budget_epochs(strategy, n_rows, last, left)
                         estimate = self.estimate(strategy, n_rows, epochs)
-                        fewer = self.fewer_rows(strategy, n_rows, left, had.get(strategy, 0)) if estimate > left \
-                            else None
+                        fewer = self.fewer_rows(strategy, n_rows, left, had) if estimate > left else None
                         if fewer is not None:  # the plan fell short: the rows that still fit, one epoch
-                            n_rows = row["train_rows"] = fewer
-                            rows_size = None if n_rows >= ev.n_train else n_rows
+                            n_rows = fewer
                             epochs = self.budget_epochs(strategy, n_rows, True, left)
                             estimate = self.estimate(strategy, n_rows, epochs)
+                        row["train_rows"] = n_rows  # the row stays on its rung (the table's "best at this size")
                         if epochs is not None:
                             row["epochs"] = epochs
                         if estimate > left:
@@ -495,7 +493,7 @@ class Comparison:
                     else:
                         bar.set_postfix_str(f"{strategy}, {n_rows} rows")
                     try:
-                        result = self._fit_folds(strategy, rows_size, bar, epochs)
+                        result = self._fit_folds(strategy, None if n_rows >= ev.n_train else n_rows, bar, epochs)
                     except Exception as exc:  # one failed fit must not lose the others' results
                         message = str(exc).splitlines()[0] if str(exc) else ""
                         # The whole traceback is kept (results.json, and on the terminal with
@@ -507,9 +505,6 @@ class Comparison:
                                    file=sys.stderr)
                     if result.get("status") == "ok" and result.get(self.metric) is not None:
                         finished.append((n_rows, result[self.metric], strategy))
-                        had[strategy] = n_rows
-                        if rows_size is None and size is not None:
-                            on_all_rows.add(strategy)
                     elif self.halving:  # a failed or skipped fit does not go on to more rows
                         dropped[strategy] = f"stopped: {result.get('status', 'skipped').split(':')[0]} on fewer rows"
                     yield {**row, **result}
