@@ -167,6 +167,32 @@ class _StallFirstFit(Callback):
         raise RuntimeError("the test was to kill this worker, and did not")
 
 
+# A search of this module takes seconds; a lost task can leave one waiting for
+# ever, and a hung test would hold CI for its whole limit instead of failing.
+SEARCH_SECONDS = 300
+
+
+def within(seconds, function, *args, client):
+    """``function(*args)``, or a failure naming what the cluster was doing
+    after ``seconds``."""
+    done, outcome = threading.Event(), {}
+
+    def run():
+        try:
+            outcome["result"] = function(*args)
+        except BaseException as error:  # noqa: BLE001 - raised again in the test's thread
+            outcome["error"] = error
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    if not done.wait(seconds):
+        pytest.fail(f"the search did not end in {seconds} s; workers: {sorted(client.nthreads())}, "
+                    f"tasks processing: {client.processing()}")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 # -- tests -----------------------------------------------------------------------
 def test_workers_are_two_processes_with_this_environment(client):
     info = client.run(_process_info)
@@ -323,7 +349,7 @@ def test_a_worker_killed_mid_search_is_survived(client, tmp_path, given_as):
             return GridSearchCV(est, {"lr": [1e-3, 1e-2]}, cv=numpy_folds, scoring="neg_log_loss",
                                 refit=False).fit(X, y)
 
-    reference = search(_StallFirstFit())
+    reference = within(SEARCH_SECONDS, search, _StallFirstFit(), client=client)
 
     before = client.run(os.getpid)
     marker, event = tmp_path / "stalled", f"stalled-{uuid.uuid4().hex}"
@@ -340,14 +366,16 @@ def test_a_worker_killed_mid_search_is_survived(client, tmp_path, given_as):
 
     killer = threading.Thread(target=kill_the_stalled_worker, daemon=True)
     killer.start()
-    result = search(_StallFirstFit(str(marker), event))
+    result = within(SEARCH_SECONDS, search, _StallFirstFit(str(marker), event), client=client)
     killer.join(timeout=10)
 
     assert killed and killed[0] in before.values()
     for key in ("split0_test_score", "split1_test_score", "split2_test_score", "mean_test_score"):
         np.testing.assert_array_equal(result.cv_results_[key], reference.cv_results_[key])
 
-    client.wait_for_workers(2, timeout=60)  # the nanny started a new process in its place
+    # the nanny starts a new process in its place: seconds alone, a minute or
+    # more where the 2 cores are busy with other work
+    client.wait_for_workers(2, timeout=240)
     after = client.run(_process_info)
     assert killed[0] not in {i["pid"] for i in after.values()}
     for worker in after.values():
