@@ -54,7 +54,11 @@ def test_optimised_int8_folder_gives_the_same_predictions_after_load_and_in_a_ne
     node = _manifest(folder)["model"]
     assert node["onnx_format"] == 2 and node["skadapt_version"] == skadapt.__version__
     assert node["int8"] == {"config": _export.int8_config(), "per_channel": True,
-                            "weights": "QInt8" if _export.int8_config() == "avx512_vnni" else "QUInt8"}
+                            "weights": "QInt8" if _export.int8_config() == "avx512_vnni" else "QUInt8",
+                            # smoothed on the bundled sentences: the six linear layers of each of the two
+                            # transformer layers, BERT's pooler and the head
+                            "smoothing": {"alpha": 0.75, "rows": 192, "rows_from": "bundled", "layers": 2 * 6 + 2}}
+    assert "Mul" in ops
 
     served = skadapt.load(folder)
     proba = served.predict_proba(rows)
@@ -74,7 +78,8 @@ def test_int8_configuration_follows_the_cpu_flags(tmp_path, monkeypatch, classif
     assert _export.int8_config(set()) == "avx2"
     monkeypatch.setattr(_export, "cpu_flags", lambda: {"sse4_2", "avx2"})
     folder = skadapt.export_onnx(classifier, tmp_path / "avx2", quantize="int8")
-    assert _manifest(folder)["model"]["int8"] == {"config": "avx2", "weights": "QUInt8", "per_channel": True}
+    assert {k: v for k, v in _manifest(folder)["model"]["int8"].items() if k != "smoothing"} == {
+        "config": "avx2", "weights": "QUInt8", "per_channel": True}
     import onnx
 
     graph = onnx.load(os.path.join(folder, "model.onnx")).graph
@@ -82,6 +87,73 @@ def test_int8_configuration_follows_the_cpu_flags(tmp_path, monkeypatch, classif
     assert dtypes == {onnx.TensorProto.UINT8}  # uint8 weights, as optimum's avx2 configuration
     served = skadapt.load(folder)
     assert (served.predict(NEW) == classifier.predict(NEW)).mean() >= 0.6
+
+
+def test_smoothing_moves_input_ranges_into_the_weights_and_leaves_the_outputs_as_they_were():
+    import torch
+    from torch import nn
+
+    from skadapt.serving._smooth import smooth_linear_inputs
+
+    class Block(nn.Module):  # three layers reading one input, as a transformer's query, key and value
+        def __init__(self):
+            super().__init__()
+            self.query, self.key, self.value = nn.Linear(8, 4), nn.Linear(8, 4), nn.Linear(8, 4)
+            self.out = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.out(self.query(x) * self.key(x) + self.value(x))
+
+    torch.manual_seed(0)
+    block = Block().eval()
+    x = torch.randn(64, 8)
+    x[:, 3] *= 50  # one channel far larger than the rest
+    with torch.no_grad():
+        before = block(x)
+    assert smooth_linear_inputs(block, [(x[:32],), (x[32:],)]) == 4
+    with torch.no_grad():
+        np.testing.assert_allclose(block(x).numpy(), before.numpy(), rtol=1e-4, atol=1e-5)
+    scales = [block.query[0], block.key[0], block.value[0]]
+    assert all(s is scales[0] for s in scales)
+    seen = (x * scales[0].inverse).abs().amax(dim=0)
+    assert seen.max() / seen.median() < 0.5 * x.abs().amax(dim=0).max() / x.abs().amax(dim=0).median()
+
+
+def test_smoothing_keeps_int8_predictions_those_of_fp32_where_one_input_is_far_larger(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6)).astype(np.float32)
+    y = (X[:, 1] + X[:, 2] - X[:, 3] > 0).astype(int)
+    X[:, 0] *= 300  # a column far larger than the rest, which the label ignores
+    mlp = ScratchClassifier("mlp", max_epochs=30, random_state=0).fit(X, y)
+    agree = {}
+    for name, calibration in (("plain", None), ("smoothed", X[:100])):
+        folder = skadapt.export_onnx(mlp, tmp_path / name, quantize="int8", calibration=calibration)
+        agree[name] = (skadapt.load(folder).predict(X) == mlp.predict(X)).mean()
+    # one scale for the whole input leaves the small columns a step or two of int8: the model is lost
+    assert agree["plain"] < 0.8 and agree["smoothed"] > 0.95, agree
+    # array models are smoothed on rows given, never on the bundled sentences
+    assert _manifest(tmp_path / "plain")["model"]["int8"]["smoothing"] is None
+    assert _manifest(tmp_path / "smoothed")["model"]["int8"]["smoothing"] == {
+        "alpha": 0.75, "rows": 100, "rows_from": "given", "layers": 2}
+
+
+def test_calibration_is_checked_and_can_be_turned_off(tmp_path, classifier, texts):
+    with pytest.raises(ValueError, match=r"^calibration applies to quantize='int8' only"):
+        skadapt.export_onnx(classifier, tmp_path / "fp32", calibration=["a text"])
+    with pytest.raises(ValueError, match=r"^calibration must be a non-empty sequence of rows"):
+        skadapt.export_onnx(classifier, tmp_path / "int8", quantize="int8", calibration=[])
+    with pytest.raises(ValueError, match=r"^calibration must be a non-empty sequence of rows"):
+        skadapt.export_onnx(classifier, tmp_path / "int8", quantize="int8", calibration="one text")
+    import onnx
+
+    def muls(folder):
+        return sum(node.op_type == "Mul" for node in onnx.load(os.path.join(folder, "model.onnx")).graph.node)
+
+    plain = skadapt.export_onnx(classifier, tmp_path / "plain", quantize="int8", calibration=False)
+    given = skadapt.export_onnx(classifier, tmp_path / "given", quantize="int8", calibration=texts[0][:10])
+    assert _manifest(plain)["model"]["int8"]["smoothing"] is None
+    assert _manifest(given)["model"]["int8"]["smoothing"]["rows"] == 10
+    assert muls(given) > muls(plain)  # the inputs' scales, as multiplications before the layers
 
 
 def test_the_first_call_needs_no_warm_up(tmp_path, classifier, monkeypatch):

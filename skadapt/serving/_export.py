@@ -15,7 +15,7 @@ OPSET = 17
 TOLERANCE = 1e-4
 
 
-def export_onnx(model, folder, *, quantize=None, overwrite=False, metadata=None):
+def export_onnx(model, folder, *, quantize=None, calibration=None, overwrite=False, metadata=None):
     """Export a fitted model to ONNX, for fast CPU serving without torch.
 
     The network (backbone and head) becomes ``model.onnx``; the
@@ -41,6 +41,13 @@ def export_onnx(model, folder, *, quantize=None, overwrite=False, metadata=None)
         ``"int8"``: dynamic quantisation of the weights to 8-bit integers
         (ONNX Runtime's ``quantize_dynamic``): about 4x smaller and much
         faster on CPUs with VNNI; outputs move slightly (see the serving guide).
+    calibration : sequence of texts (or an array of rows), False or None, default=None
+        ``quantize="int8"`` only: rows like those the model will serve. Each
+        linear layer's input range, measured on them, is moved into its
+        weights before quantising (SmoothQuant), which halves how far the
+        int8 outputs move from fp32's. ``None``: 192 bundled sentences (SST-2,
+        TREC, CR) for text models, no smoothing for array models; ``False``:
+        no smoothing. A few hundred rows suffice.
     overwrite : bool, default=False
         Replace what ``folder`` holds.
     metadata : dict, default=None
@@ -69,6 +76,12 @@ def export_onnx(model, folder, *, quantize=None, overwrite=False, metadata=None)
 
     if quantize not in QUANTIZE:
         raise ValueError(f"quantize must be None or 'int8', got {quantize!r}.")
+    if calibration is not None and calibration is not False:
+        if quantize != "int8":
+            raise ValueError("calibration applies to quantize='int8' only; leave it None for an fp32 export.")
+        if isinstance(calibration, (str, bytes)) or not hasattr(calibration, "__len__") or len(calibration) == 0:
+            raise ValueError("calibration must be a non-empty sequence of rows like those the model will serve "
+                             f"(texts, or an array), False or None, got {calibration!r:.80}.")
     if metadata is not None and not isinstance(metadata, dict):
         raise ValueError(f"metadata must be a dict or None, got {type(metadata).__name__}.")
     model = chosen_model(model)  # AutoClassifier: the model it chose
@@ -84,7 +97,7 @@ def export_onnx(model, folder, *, quantize=None, overwrite=False, metadata=None)
     _require("onnx", "onnxruntime", *(["skl2onnx"] if rest else []))
     folder = check_target_folder(folder, overwrite)
     with staged(folder) as staging:
-        node = _export(model, estimator, rest, staging, quantize)
+        node = _export(model, estimator, rest, staging, quantize, calibration)
         write_manifest(staging, node, runtime="onnx", metadata=to_json(metadata or {}))
     return folder
 
@@ -113,7 +126,7 @@ def _split(model, is_skadapt):
     )
 
 
-def _export(model, estimator, rest, staging, quantize):
+def _export(model, estimator, rest, staging, quantize, calibration):
     import torch
 
     recipe = estimator.backbone_
@@ -130,6 +143,9 @@ def _export(model, estimator, rest, staging, quantize):
     names = list(sample)
     network = estimator._onnx_network(names)
     _plain_attention(network)
+    smoothing = None
+    if quantize == "int8":
+        smoothing = _smooth(network, estimator, preprocessing, calibration)
     path = os.path.join(staging, ENCODER_FILE)
     axes = {name: ({0: "batch", 1: "sequence"} if preprocessing["kind"] != "array" else {0: "batch"})
             for name in names}
@@ -150,7 +166,7 @@ def _export(model, estimator, rest, staging, quantize):
     _check_outputs(path, inputs, expected)
     int8 = None
     if quantize == "int8":
-        int8 = _quantize(path)
+        int8 = {**_quantize(path), "smoothing": smoothing}
     from .._version import __version__
     from ._runtime import ONNX_FORMAT
 
@@ -176,6 +192,18 @@ def _plain_attention(network):
                 module.set_attn_implementation("eager")
             except (ValueError, ImportError, AttributeError):  # a model without it keeps its own
                 pass
+
+
+def _smooth(network, estimator, preprocessing, calibration):
+    """Smooth the (copied) network's linear layers on the calibration rows; what was done, for the manifest."""
+    from ._smooth import ALPHA, calibration_batches, default_calibration, smooth_linear_inputs
+
+    if calibration is False or (calibration is None and preprocessing["kind"] == "array"):
+        return None
+    rows = default_calibration() if calibration is None else calibration
+    layers = smooth_linear_inputs(network, calibration_batches(estimator, rows))
+    return {"alpha": ALPHA, "rows": len(rows), "rows_from": "bundled" if calibration is None else "given",
+            "layers": layers}
 
 
 def _sample(preprocessing, splitter=None):
