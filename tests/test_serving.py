@@ -175,7 +175,13 @@ def test_export_onnx_then_predict_from_the_command_line(tmp_path, capsys, texts)
     best, onnx = tmp_path / "best", tmp_path / "onnx"
     assert main(["compare", str(data), "--strategies", "scratch", "--train-sizes", "all", "--test-size", "0.25",
                  "--max-epochs", "1", "--output", str(tmp_path / "out"), "--save-best", str(best)]) == 0
-    assert main(["export-onnx", str(best), str(onnx), "--quantize", "int8"]) == 0
+    assert main(["export-onnx", str(best), str(onnx), "--quantize", "int8", "--calibration", str(data)]) == 0
+    # each layer's inputs measured on the file's texts (smoothing; docs/serving.md)
+    from skadapt._files.manifest import read_manifest
+
+    assert read_manifest(onnx)["model"]["int8"]["smoothing"]["rows"] == len(texts[0])
+    assert main(["export-onnx", str(best), str(tmp_path / "fp32"), "--calibration", str(data)]) == 2
+    assert "--calibration applies to --quantize int8 only" in capsys.readouterr().err
     capsys.readouterr()
     assert main(["predict", str(best), str(data)]) == 0
     from_torch = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))

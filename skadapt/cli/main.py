@@ -124,6 +124,11 @@ def build_parser():
     onnx.add_argument("output", help="the folder to write")
     onnx.add_argument("--quantize", choices=("none", "int8"), default="none",
                       help="int8: 8-bit weights (dynamic quantisation), about 4x smaller and faster on CPUs")
+    onnx.add_argument("--calibration", metavar="FILE",
+                      help="with --quantize int8: a CSV/TSV of texts like those the model will serve (column "
+                      "--text-column), on which each layer's input range is measured and moved into its weights "
+                      "(default: 192 bundled sentences)")
+    onnx.add_argument("--text-column", default="text", help="the text column of --calibration (default: text)")
     onnx.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it holds a model")
     return parser
 
@@ -483,13 +488,24 @@ def run_export_onnx(args):
     if not Path(args.model).is_dir():
         raise UsageError(f"model {args.model!r} is not a model folder; write one with 'skadapt compare --save-best "
                          "FOLDER' or skadapt.save.")
+    calibration = None
+    if args.calibration is not None:
+        from .data import column, read_table, text_values
+
+        if args.quantize != "int8":
+            raise UsageError("--calibration applies to --quantize int8 only.")
+        if not Path(args.calibration).is_file():
+            raise UsageError(f"--calibration {args.calibration!r} is not a file; give a CSV or TSV of texts.")
+        frame = read_table(args.calibration)
+        column(frame, args.text_column, "--text-column", repr(args.calibration))
+        calibration = text_values(frame[args.text_column])
     try:
         model = load(args.model)
         about = read_metadata(args.model)
         from ..serving import export_onnx
 
         export_onnx(model, args.output, quantize=None if args.quantize == "none" else args.quantize,
-                    overwrite=args.overwrite, metadata=about)
+                    calibration=calibration, overwrite=args.overwrite, metadata=about)
     except (ValueError, ImportError) as exc:
         raise UsageError(str(exc)) from None
     print(f"wrote an ONNX model ({args.quantize if args.quantize != 'none' else 'fp32'}) to {args.output}",
