@@ -115,6 +115,14 @@ def test_smoothing_moves_input_ranges_into_the_weights_and_leaves_the_outputs_as
         np.testing.assert_allclose(block(x).numpy(), before.numpy(), rtol=1e-4, atol=1e-5)
     scales = [block.query[0], block.key[0], block.value[0]]
     assert all(s is scales[0] for s in scales)
+    tied = Block().eval()
+    tied.key = tied.query  # one layer in two places: not smoothed, the outputs stay right
+    with torch.no_grad():
+        before = tied(x)
+    assert smooth_linear_inputs(tied, [(x,)]) == 2
+    assert isinstance(tied.query, nn.Linear) and tied.key is tied.query
+    with torch.no_grad():
+        np.testing.assert_allclose(tied(x).numpy(), before.numpy(), rtol=1e-4, atol=1e-5)
     seen = (x * scales[0].inverse).abs().amax(dim=0)
     assert seen.max() / seen.median() < 0.5 * x.abs().amax(dim=0).max() / x.abs().amax(dim=0).median()
 

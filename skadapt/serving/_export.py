@@ -143,6 +143,9 @@ def _export(model, estimator, rest, staging, quantize, calibration):
     names = list(sample)
     network = estimator._onnx_network(names)
     _plain_attention(network)
+    with torch.inference_mode():
+        # before smoothing: the check below then also holds the smoothed graph to the network as fitted
+        expected = network(*sample.values()).numpy()
     smoothing = None
     if quantize == "int8":
         smoothing = _smooth(network, estimator, preprocessing, calibration)
@@ -153,8 +156,6 @@ def _export(model, estimator, rest, staging, quantize, calibration):
     if chunked:  # input rows are chunks, output rows texts
         axes.update(chunk_index={0: "texts", 1: "chunks"}, chunk_mask={0: "texts", 1: "chunks"})
         output_axes = {0: "texts"}
-    with torch.inference_mode():
-        expected = network(*sample.values()).numpy()
     import warnings
 
     with warnings.catch_warnings():

@@ -63,7 +63,15 @@ def smooth_linear_inputs(network, batches, alpha=ALPHA):
     import torch
     from torch import nn
 
-    linears = {name: m for name, m in network.named_modules() if isinstance(m, nn.Linear)}
+    # A layer held in two places (tied weights) is left alone: wrapping it in one place would
+    # leave the other reading the scaled weights without the division.
+    holders = {}
+    for module in network.modules():
+        for child in module._modules.values():
+            if child is not None:
+                holders[id(child)] = holders.get(id(child), 0) + 1
+    linears = {name: m for name, m in network.named_modules()
+               if isinstance(m, nn.Linear) and holders.get(id(m), 0) == 1}
     largest, first_input = {}, {}
 
     def record(name):
