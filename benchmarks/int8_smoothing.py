@@ -52,10 +52,10 @@ def model_and_data(work, name):
     if name == "goemotions":
         rows = rng.choice(len(train.data), 2000, replace=False)
         serve.fitted(work, "finetune-goemotions", lambda: FineTunedClassifier(max_epochs=1, random_state=0),
-                     [train.data[i] for i in rows], np.asarray(train.target)[rows])
+                     [train.data[i] for i in rows], np.asarray(train.target)[rows], onnx=False)
     else:
         serve.fitted(work, f"finetune-{name}", lambda: FineTunedClassifier(random_state=0),
-                     list(train.data), np.asarray(train.target))
+                     list(train.data), np.asarray(train.target), onnx=False)
     own = [train.data[i] for i in rng.choice(len(train.data), 256, replace=False)]
     return f"finetune-{name}", list(test.data), np.asarray(test.target), own
 
@@ -82,8 +82,8 @@ def main(argv=None):
         rows = {}
         for way, calibration in zip(WAYS, (False, None, own)):
             int8 = work / f"{folder}-int8-{way}"
-            skadapt.export_onnx(skadapt.load(work / folder), int8, quantize="int8", calibration=calibration,
-                                overwrite=True)
+            # the export copies the network in fp32, whatever precision the loaded model predicts in
+            skadapt.export_onnx(torch_model, int8, quantize="int8", calibration=calibration, overwrite=True)
             served = skadapt.load(int8)
             proba = served.predict_proba(X)
             if multilabel:

@@ -75,8 +75,9 @@ def folder_size(path):
     return path.stat().st_size if path.is_file() else sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def fitted(work, name, make, X, y):
-    """The saved model ``name`` under ``work``: fitted and saved the first time, then loaded."""
+def fitted(work, name, make, X, y, *, onnx=True):
+    """The saved model ``name`` under ``work``: fitted and saved the first time, then loaded; with
+    ``onnx``, its fp32 and int8 ONNX folders exported beside it."""
     from skadapt.persistence import read_metadata
 
     folder = work / name
@@ -87,9 +88,10 @@ def fitted(work, name, make, X, y):
         skadapt.save(model, folder, overwrite=True, metadata={"fit_s": fit_s})
         print(f"fitted {name} in {fit_s:.0f} s", flush=True)
     fit_s = read_metadata(folder).get("fit_s")  # kept with the model, so a rerun reports it too
-    for quantize in (None, "int8"):  # exported again each run (seconds): the export being measured is this one
-        skadapt.export_onnx(skadapt.load(folder), work / f"{name}-onnx-{quantize or 'fp32'}", quantize=quantize,
-                            overwrite=True)
+    if onnx:
+        model = skadapt.load(folder)
+        for quantize in (None, "int8"):  # exported again each run (seconds): the export being measured is this one
+            skadapt.export_onnx(model, work / f"{name}-onnx-{quantize or 'fp32'}", quantize=quantize, overwrite=True)
     return fit_s
 
 

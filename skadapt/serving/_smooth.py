@@ -19,6 +19,8 @@ move of the probabilities halves (0.021 to 0.011–0.012).
 """
 
 import numpy as np
+import torch  # imported only by the export (skadapt.serving's runtime never imports this module)
+from torch import nn
 
 ALPHA = 0.75
 # Text models calibrate on these when export_onnx is given no rows of the user's own.
@@ -36,20 +38,15 @@ def default_calibration():
     return texts
 
 
-def _scale_module(inverse):
-    from torch import nn
+class InputScale(nn.Module):
+    """Multiplies its input by a fixed vector: the ``1 / s`` of the smoothed layers after it."""
 
-    class InputScale(nn.Module):
-        """Multiplies its input by a fixed vector: the ``1 / s`` of the smoothed layer after it."""
+    def __init__(self, inverse):
+        super().__init__()
+        self.register_buffer("inverse", inverse)
 
-        def __init__(self, inverse):
-            super().__init__()
-            self.register_buffer("inverse", inverse)
-
-        def forward(self, x):
-            return x * self.inverse
-
-    return InputScale(inverse)
+    def forward(self, x):
+        return x * self.inverse
 
 
 def smooth_linear_inputs(network, batches, alpha=ALPHA):
@@ -60,9 +57,6 @@ def smooth_linear_inputs(network, batches, alpha=ALPHA):
     scale, so that one multiplication serves them all. Returns how many
     layers were smoothed.
     """
-    import torch
-    from torch import nn
-
     # A layer held in two places (tied weights) is left alone: wrapping it in one place would
     # leave the other reading the scaled weights without the division.
     holders = {}
@@ -105,7 +99,7 @@ def smooth_linear_inputs(network, batches, alpha=ALPHA):
             scale = (inputs.pow(alpha) / weights.clamp(min=1e-5).pow(1 - alpha)).clamp(min=1e-5)
             # One module for the group: one constant in the graph, so that ONNX Runtime's common
             # subexpression elimination leaves one multiplication for the three layers.
-            divide = _scale_module((1.0 / scale).to(linears[names[0]].weight.dtype))
+            divide = InputScale((1.0 / scale).to(linears[names[0]].weight.dtype))
             for name in names:
                 linear = linears[name]
                 linear.weight.mul_(scale.to(linear.weight.dtype)[None, :])
